@@ -1,0 +1,329 @@
+"""An injection-molding machine as a SimPy process.
+
+Phases are timeouts in the order a machine runs them: close → inject+hold →
+cool (dosing runs in parallel inside it; the phase lasts as long as the
+longer of the two) → open → eject → robot take-out (a shared resource).
+Breakdowns interrupt the process (SimPy's machine-shop pattern): the
+running cycle is aborted, the repair needs the operator, and the mold cools
+and warms up again after the restart.
+
+Physics is evaluated in batches: when the machine needs its next cycle and
+its plan is empty, it draws the shot-to-shot variation of the next
+``BATCH_CYCLES`` cycles from its own generator, evaluates the slow state
+(warm-up, oil, ambient, wear) at their predicted start times and runs the
+vectorised physics once. Any change (setpoints, lot, maintenance, a
+breakdown) discards the rest of the plan. The predicted start times differ
+from the actual ones only by robot waits, a few seconds on states that
+drift over tens of minutes.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import simpy
+
+from physics.molding.channels import CHANNEL_NAMES
+from physics.molding.curves import CycleTiming, render_cycle
+from physics.molding.cycle import MoldingModel
+from twin import machine_state as ms
+from twin.rng import component_rng
+from twin.schema import DEFECT_TYPES, SETPOINT_FIELDS
+
+log = logging.getLogger(__name__)
+
+BATCH_CYCLES = 64
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    seed: int
+    config_hash: str
+    code_version: str
+    start_epoch_ms: int
+    start_hour_of_day: float
+    bus: object
+    curves: bool
+    sample_interval_s: float
+    on_cycle: Callable[[float], None] | None = None
+
+
+@dataclass
+class _Plan:
+    phys: dict
+    sp: dict
+    state: dict
+    extra: dict
+    lot_ids: list
+    i: int = 0
+    n: int = 0
+
+
+class MoldingMachine:
+    """One machine of the cell; ``env.process(machine.run())`` starts it."""
+
+    def __init__(self, env: simpy.Environment, name: str, cfg: dict, ctx: RunContext,
+                 robot: simpy.Resource, operator: simpy.Resource):
+        self.env, self.name, self.cfg, self.ctx = env, name, cfg, ctx
+        self.robot, self.operator = robot, operator
+        self.model = MoldingModel.from_config(cfg)
+        seed = ctx.seed
+        self.rng_process = component_rng(seed, f"{name}.process")
+        self.rng_sensors = component_rng(seed, f"{name}.sensors")
+        self.rng_curves = component_rng(seed, f"{name}.curves")
+        self.rng_lot = component_rng(seed, f"{name}.lot")
+        self.rng_breakdown = component_rng(seed, f"{name}.breakdown")
+        self.setpoints = {k: float(cfg["setpoints"][k]) for k in SETPOINT_FIELDS}
+        self.cycle_id = 0
+        self.cycles_since_maintenance = 0
+        self.t_start = 0.0
+        self.t_restart = 0.0
+        self.lot_no = 0
+        self.lot_cycles = 0
+        self.lot_factor = self._draw_lot_factor()
+        self.plan: _Plan | None = None
+        self.proc: simpy.Process | None = None
+        self.nominal_cycle_s = 20.0
+        self.broken = False
+
+    # --- changes from the schedule -------------------------------------------------
+    def change_setpoints(self, changes: dict[str, float]) -> None:
+        for k, v in changes.items():
+            self.setpoints[k] = float(v)
+        self.plan = None
+
+    def change_lot(self) -> None:
+        self.lot_no += 1
+        self.lot_cycles = 0
+        self.lot_factor = self._draw_lot_factor()
+        self.plan = None
+
+    def maintenance_done(self) -> None:
+        self.cycles_since_maintenance = 0
+        self.t_restart = self.env.now
+        self.plan = None
+
+    def _draw_lot_factor(self) -> float:
+        cv = float(self.cfg["variation"]["lot_viscosity_cv"])
+        # Lognormal with mean 1 and the given coefficient of variation.
+        s2 = math.log1p(cv * cv)
+        return float(self.rng_lot.lognormal(-0.5 * s2, math.sqrt(s2)))
+
+    # --- batch planning --------------------------------------------------------------
+    def _plan_batch(self) -> _Plan:
+        cfg, var = self.cfg, self.cfg["variation"]
+        B = BATCH_CYCLES
+        rng = self.rng_process
+        now = self.env.now
+        t_pred = now + np.arange(B) * self.nominal_cycle_s
+        # Lots: a new lot every lot_size_cycles; the factor for lots beyond
+        # the current one is drawn lazily when the lot starts (change_lot).
+        lot_size = int(var["lot_size_cycles"])
+        if lot_size > 0:
+            remaining = max(lot_size - self.lot_cycles, 1)
+            B = min(B, remaining)
+            t_pred = t_pred[:B]
+        amb = ms.ambient_C(t_pred, self.ctx.start_hour_of_day, var["ambient_mean_C"], var["ambient_daily_amplitude_K"])
+        oil = ms.oil_C(t_pred, self.t_start, amb, var["oil_steady_C"], var["oil_warmup_tau_min"])
+        mold_off = ms.mold_offset_K(t_pred, self.t_restart, var["mold_warmup_deficit_K"], var["mold_warmup_tau_min"])
+        cyc = self.cycles_since_maintenance + np.arange(B)
+        wear = ms.wear_gap_mm(cyc, cfg["mold"]["wear_gap_per_kcycle_mm"])
+        vents = ms.vent_open_fraction(cyc, cfg["mold"]["vent_fouling_per_kcycle"])
+        # Shot-to-shot variation: one block of draws per batch, in fixed order.
+        z = rng.standard_normal((6, B))
+        leak_cv = var["leak_cv"]
+        s2 = math.log1p(leak_cv**2)
+        leak = cfg["machine"]["check_ring_leak_cm3_s_per_kbar"] * np.exp(-0.5 * s2 + math.sqrt(s2) * z[0])
+        coolant = var["coolant_flow_l_min"] * (1 + var["coolant_flow_sd_pct"] / 100.0 * z[4])
+        # Hotter oil makes the valve-controlled screw run slightly fast
+        # (lower oil viscosity, less leakage in the servo valve) [D].
+        velocity_factor = (1 + var["velocity_sd_pct"] / 100.0 * z[3]) * (1 + 0.001 * (oil - var["oil_steady_C"]))
+        # Less coolant flow → worse heat removal → warmer mold surface (film
+        # coefficient ∝ flow^0.8, Dittus-Boelter) [D scaling of a 3 K load rise].
+        coolant_rise = 3.0 * ((var["coolant_flow_l_min"] / coolant) ** 0.8 - 1.0)
+        state = {
+            "lot_factor": np.full(B, self.lot_factor),
+            "leak_cm3_s_per_kbar": leak,
+            "melt_temp_offset_K": var["melt_temp_sd_K"] * z[1] + 0.05 * (amb - var["ambient_mean_C"]),
+            "dosing_offset_cm3": var["dosing_repeatability_cm3"] * z[2],
+            "velocity_factor": velocity_factor,
+            "mold_temp_offset_K": mold_off + coolant_rise,
+            "wear_gap_mm": wear,
+            "vent_open_fraction": vents,
+            "ambient_C": amb,
+        }
+        sp = {k: np.full(B, v) for k, v in self.setpoints.items()}
+        phys = self.model.simulate(sp, state)
+        extra = {"oil_C": oil, "coolant_flow_l_min": coolant, "ambient_C": amb}
+        lot_ids = [f"{self.name}-L{self.lot_no:03d}"] * B
+        return _Plan(phys=phys, sp=sp, state=state, extra=extra, lot_ids=lot_ids, n=B)
+
+    # --- the process ----------------------------------------------------------------
+    def run(self):
+        env = self.env
+        mc = self.model.machine
+        while True:
+            if self.plan is None or self.plan.i >= self.plan.n:
+                self.plan = self._plan_batch()
+            plan, i = self.plan, self.plan.i
+            ph = plan.phys
+            t0 = env.now
+            try:
+                yield env.timeout(mc.close_time_s)
+                yield env.timeout(float(ph["t_hold_end_s"][i]))
+                yield env.timeout(float(ph["cool_phase_s"][i]))
+                yield env.timeout(mc.open_time_s)
+                yield env.timeout(mc.eject_time_s)
+                t_take = env.now
+                with self.robot.request() as req:
+                    yield req
+                    yield env.timeout(float(self.cfg["cell"]["robot_takeout_s"]))
+            except simpy.Interrupt as stop:
+                yield from self._handle_breakdown(t0, stop.cause)
+                continue
+            plan.i += 1
+            self.lot_cycles += 1
+            self.cycles_since_maintenance += 1
+            self.nominal_cycle_s = env.now - t0
+            self._publish(plan, i, t0, env.now, takeout_s=env.now - t_take)
+            if int(self.cfg["variation"]["lot_size_cycles"]) > 0 and self.lot_cycles >= int(self.cfg["variation"]["lot_size_cycles"]):
+                self.change_lot()
+                self._event("lot_change", f"lot {self.name}-L{self.lot_no:03d}")
+            if self.ctx.on_cycle is not None:
+                self.ctx.on_cycle(env.now)
+
+    def _handle_breakdown(self, t0: float, cause):
+        env = self.env
+        self._event("cycle_aborted", f"cycle {self.cycle_id + 1} aborted by breakdown")
+        self._event("breakdown", str(cause or "breakdown"))
+        self.broken = True
+        mttr_s = float(self.cfg["cell"]["mttr_min"]) * 60.0
+        # Lognormal repair time with mean MTTR and cv 0.5.
+        s2 = math.log1p(0.25)
+        repair = float(self.rng_breakdown.lognormal(math.log(mttr_s) - 0.5 * s2, math.sqrt(s2)))
+        t_req = env.now
+        with self.operator.request() as req:
+            yield req
+            yield env.timeout(repair)
+        self.broken = False
+        self._event("repair_done", f"waited {t_req and env.now - t_req - repair:.0f} s for the operator",
+                    duration_s=env.now - t_req)
+        if self.cfg["cell"]["restart_warmup"]:
+            self.t_restart = env.now
+            self._event("warmup_start", "mold warm-up after restart")
+        self.plan = None
+
+    def breakdowns(self):
+        """Breakdown process: exponential times between failures while running."""
+        mtbf_h = float(self.cfg["cell"]["mtbf_h"])
+        if mtbf_h <= 0:
+            return
+        while True:
+            yield self.env.timeout(float(self.rng_breakdown.exponential(mtbf_h * 3600.0)))
+            if not self.broken and self.proc is not None and self.proc.is_alive:
+                self.proc.interrupt("breakdown")
+
+    # --- records ----------------------------------------------------------------------
+    def _event(self, kind: str, detail: str, duration_s: float | None = None) -> None:
+        now = self.env.now
+        self.ctx.bus.publish("events", {
+            "run_id": self.ctx.run_id, "time": self.ctx.start_epoch_ms + int(round(now * 1000)),
+            "sim_time_s": now, "component": self.name, "kind": kind, "detail": detail, "duration_s": duration_s,
+        })
+
+    def _publish(self, plan: _Plan, i: int, t0: float, t1: float, takeout_s: float) -> None:
+        self.cycle_id += 1
+        ph, sp, st = plan.phys, plan.sp, plan.state
+        sens = self.cfg["sensors"]
+        r = self.rng_sensors
+        z = r.standard_normal(4)
+        ns = float(sens["noise_scale"])
+
+        def q(x, res):
+            return float(np.round(x / res) * res) if res > 0 else float(x)
+
+        p_res, t_res, x_res = sens["pressure_resolution_bar"], sens["temperature_resolution_K"], sens["position_resolution_mm"]
+        max_p = q(ph["max_injection_pressure_bar"][i] + 1.0 * ns * z[0], p_res)
+        cushion = q(ph["cushion_mm"][i] + 0.01 * ns * z[1], x_res)
+        weight = q(ph["part_weight_g"][i] + sens["weight_sd_g"] * ns * z[2], sens["weight_resolution_g"])
+        melt_meas = q(ph["melt_C"][i] + 0.3 * ns * z[3], t_res)
+        half = self.model.mold.half_temp_difference_K
+        wall = float(ph["wall_C"][i])
+        start_ms = self.ctx.start_epoch_ms + int(round(t0 * 1000))
+        end_ms = self.ctx.start_epoch_ms + int(round(t1 * 1000))
+        rec = {
+            "run_id": self.ctx.run_id, "source": "sim", "machine_id": self.name, "cycle_id": self.cycle_id,
+            "start_time": start_ms, "end_time": end_ms, "sim_time_s": t0,
+            "material_grade": self.cfg["material"]["grade"],
+            "glass_fiber_pct": float(self.cfg["material"]["glass_fiber_pct"]),
+            "lot_id": plan.lot_ids[i], "experiment": None,
+        }
+        for k in SETPOINT_FIELDS:
+            rec[k] = float(sp[k][i])
+        mc = self.model.machine
+        rec.update({
+            "cycle_time_s": t1 - t0,
+            "injection_time_s": float(ph["injection_time_s"][i]),
+            "hold_end_time_s": float(ph["t_hold_end_s"][i]),
+            "dosing_time_s": float(ph["dosing_time_s"][i]),
+            "cushion_mm": cushion,
+            "max_injection_pressure_bar": max_p,
+            "switchover_pressure_bar": q(ph["switchover_pressure_bar"][i], p_res),
+            "max_cavity_pressure_bar": q(ph["max_cavity_pressure_bar"][i], p_res),
+            "nozzle_melt_temp_C": melt_meas,
+            "mold_temp_fixed_C": q(wall - 0.5 * half, t_res),
+            "mold_temp_moving_C": q(wall + 0.5 * half, t_res),
+            "part_weight_g": weight,
+            "volumetric_shrinkage_pct": float(ph["volumetric_shrinkage_pct"][i]),
+            "warpage_mm": float(ph["warpage_mm"][i]),
+            "ejection_temp_C": float(ph["ejection_mean_temp_C"][i]),
+            "hidden_lot_viscosity_factor": float(st["lot_factor"][i]),
+            "hidden_check_ring_leak_cm3_s_per_kbar": float(st["leak_cm3_s_per_kbar"][i]),
+            "hidden_ambient_temp_C": float(st["ambient_C"][i]),
+            "hidden_oil_temp_C": float(plan.extra["oil_C"][i]),
+            "hidden_mold_wear_gap_mm": float(st["wear_gap_mm"][i]),
+            "hidden_vent_open_fraction": float(st["vent_open_fraction"][i]),
+            "hidden_mold_warmup_K": float(st["mold_temp_offset_K"][i]),
+            "hidden_melt_temp_C": float(ph["melt_C"][i]),
+            "hidden_fill_fraction": float(ph["fill_fraction"][i]),
+            "hidden_flow_front_temp_C": float(ph["flow_front_temp_C"][i]),
+            "hidden_gate_freeze_time_s": float(ph["gate_freeze_time_s"][i]),
+            "hidden_seal_pressure_bar": float(ph["seal_pressure_bar"][i]),
+            "hidden_parting_gap_mm": float(ph["parting_gap_mm"][i]),
+            "hidden_flash_critical_gap_mm": float(ph["flash_critical_gap_mm"][i]),
+            "hidden_air_temp_C": float(ph["air_temp_C"][i]),
+            "hidden_ejection_core_temp_C": float(ph["ejection_core_temp_C"][i]),
+            "good": bool(ph["good"][i]),
+            "defect_type": str(ph["defect_type"][i]),
+        })
+        for d in DEFECT_TYPES:
+            rec[f"defect_{d}"] = bool(ph[f"defect_{d}"][i])
+        rec.update({"seed": self.ctx.seed, "config_hash": self.ctx.config_hash,
+                    "code_version": self.ctx.code_version, "generator_checkpoint": None})
+        self.ctx.bus.publish("cycles", rec)
+        if self.ctx.curves:
+            timing = CycleTiming(close_s=mc.close_time_s, hold_end_s=float(ph["t_hold_end_s"][i]),
+                                 cool_s=float(ph["cool_phase_s"][i]), open_s=mc.open_time_s,
+                                 eject_s=mc.eject_time_s, takeout_s=takeout_s)
+            sp_i = {k: float(sp[k][i]) for k in SETPOINT_FIELDS}
+            extra = {
+                "oil_C": float(plan.extra["oil_C"][i]), "coolant_flow_l_min": float(plan.extra["coolant_flow_l_min"][i]),
+                "screw_area_mm2": self.model.screw_area_m2 * 1e6, "intensification_ratio": mc.intensification_ratio,
+                "half_diff_K": half, "projected_area_m2": self.model.geometry.projected_area_m2,
+                "recorded_max_injection_pressure_bar": max_p, "recorded_cushion_mm": cushion,
+            }
+            res = {"injection_pressure_bar": p_res, "cavity_pressure_near_gate_bar": p_res,
+                   "cavity_pressure_far_bar": p_res, "screw_position_mm": x_res}
+            arr = render_cycle(ph, i, timing, sp_i, extra, self.ctx.sample_interval_s, self.rng_curves,
+                               noise_scale=ns, resolution=res)
+            row = {
+                "run_id": self.ctx.run_id, "source": "sim", "machine_id": self.name, "cycle_id": self.cycle_id,
+                "sample_interval_s": self.ctx.sample_interval_s, "n_samples": arr.shape[1],
+            }
+            for j, name in enumerate(CHANNEL_NAMES):
+                row[name] = arr[j]
+            self.ctx.bus.publish("curves", row)
