@@ -1,0 +1,190 @@
+"""The ``twinloop`` command line.
+
+::
+
+    twinloop simulate molding --cycles 500 --seed 1 --out runs/r1 [--config my.toml]
+                              [--set setpoints.mold_temp_C=30 ...] [--overwrite] [--no-progress]
+    twinloop simulate molding --hours 8 --seed 1 --out runs/shift
+    twinloop demo [--out runs/demo]
+    twinloop config show [--config my.toml] [--set key=value ...]
+    twinloop config check my.toml [--set key=value ...]
+
+The configuration is resolved and validated (:func:`twin.config.load_config`)
+before anything is written: a bad config prints every problem to stderr and
+exits with status 2, and no output folder is created. The simulator and the
+demo are imported only when their command runs, so the CLI (and ``config``)
+works without them.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from twin.config import ConfigError, config_hash, dump_toml, load_config
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger("twinloop")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2  # bad arguments or bad configuration
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of ``twinloop`` (exposed for docs and tests)."""
+    parser = argparse.ArgumentParser(prog="twinloop", description="Digital twin of an injection-molding cell.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    simulate = commands.add_parser("simulate", help="run the simulated cell and write a run folder")
+    lines = simulate.add_subparsers(dest="line", required=True, metavar="LINE")
+    molding = lines.add_parser("molding", help="injection-molding cell")
+    length = molding.add_mutually_exclusive_group(required=True)
+    length.add_argument("--cycles", type=_positive_int, help="number of cycles to simulate")
+    length.add_argument("--hours", type=_positive_float, help="simulated hours")
+    molding.add_argument("--seed", type=int, help="root seed (sets run.seed; default: the config's)")
+    molding.add_argument("--out", type=Path, required=True, help="output run folder (created atomically)")
+    _add_config_args(molding)
+    molding.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --out folder")
+    molding.add_argument("--no-progress", action="store_true", help="no progress bar")
+    molding.set_defaults(handler=_cmd_simulate_molding)
+
+    demo = commands.add_parser("demo", help="a short end-to-end demonstration run")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default: runs/demo)")
+    demo.set_defaults(handler=_cmd_demo)
+
+    config = commands.add_parser("config", help="show or check a configuration")
+    config_cmds = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    show = config_cmds.add_parser("show", help="print the resolved configuration as TOML")
+    _add_config_args(show)
+    show.set_defaults(handler=_cmd_config_show)
+    check = config_cmds.add_parser("check", help="validate a config file")
+    check.add_argument("file", type=Path, help="TOML config file")
+    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key")
+    check.set_defaults(handler=_cmd_config_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``twinloop`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _cmd_simulate_molding(args: argparse.Namespace) -> int:
+    overrides = list(args.set)
+    if args.seed is not None:
+        overrides.append(f"run.seed={args.seed}")
+    cfg = load_config(args.config, overrides)
+    out: Path = args.out
+    if _is_nonempty(out) and not args.overwrite:
+        _error(f"output folder {out} already exists and is not empty; choose another --out or pass --overwrite")
+        return EXIT_USAGE
+    try:
+        from twin.simulate import simulate_molding
+    except ImportError as exc:
+        _error(f"the molding simulator is not available: {exc}")
+        return EXIT_FAILURE
+
+    total, unit = (args.cycles, "cycles") if args.cycles is not None else (args.hours, "sim_hours")
+    progress = None
+    if not args.no_progress:
+        from scenarios.progress import TqdmProgress
+
+        progress = TqdmProgress(total, unit)
+    log.info("config %s, seed %s, %s %s -> %s", config_hash(cfg), cfg["run"]["seed"], total, unit, out)
+    try:
+        run_dir = simulate_molding(cfg, out, cycles=args.cycles, hours=args.hours, progress=progress,
+                                   overwrite=args.overwrite)
+    finally:
+        if progress is not None:
+            progress.close()
+    _report_run(Path(run_dir))
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        from scenarios.demo import run_demo
+    except ImportError as exc:
+        _error(f"the demo is not available: {exc}")
+        return EXIT_FAILURE
+    result = run_demo(args.out)
+    _report_run(Path(result) if result is not None else args.out)
+    return EXIT_OK
+
+
+def _cmd_config_show(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config, args.set)
+    sys.stdout.write(f"# twinloop resolved configuration, config_hash = {config_hash(cfg)}\n")
+    sys.stdout.write(dump_toml(cfg))
+    return EXIT_OK
+
+
+def _cmd_config_check(args: argparse.Namespace) -> int:
+    cfg = load_config(args.file, args.set)
+    sys.stdout.write(f"OK {args.file} (config_hash {config_hash(cfg)})\n")
+    return EXIT_OK
+
+
+def _report_run(run_dir: Path) -> None:
+    report = run_dir / "report.html"
+    sys.stdout.write(f"run folder: {run_dir}\n")
+    if report.exists():
+        sys.stdout.write(f"report: {report}\n")
+
+
+def _add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML file with any subset of the config keys")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one dotted key, e.g. --set setpoints.mold_temp_C=30 (repeatable)")
+
+
+def _is_nonempty(path: Path) -> bool:
+    return path.exists() and (not path.is_dir() or any(path.iterdir()))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"twinloop: {message}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
