@@ -1,0 +1,31 @@
+# twinloop: `make demo` runs a short end-to-end demonstration, `make test` the test suite.
+# The virtual environment is created on first use (python3.11, plain pip).
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: install demo test bench clean distclean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PYTHON) || python3.11 -m venv $(VENV)
+	$(PYTHON) -m pip install --upgrade pip
+	$(VENV)/bin/pip install -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/twinloop demo
+
+test: $(VENV)/.installed
+	$(PYTHON) -m pytest
+
+bench: $(VENV)/.installed
+	$(PYTHON) -m benchmarks
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
