@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from twin.config import ConfigError, config_hash, dump_toml, load_config
+from twin.runfolder import RunFolder, RunFolderExistsError
 
 __all__ = ["main", "build_parser"]
 
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.handler(args)
-    except ConfigError as exc:
+    except (ConfigError, RunFolderExistsError) as exc:
         _error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -95,9 +96,7 @@ def _cmd_simulate_molding(args: argparse.Namespace) -> int:
         overrides.append(f"run.seed={args.seed}")
     cfg = load_config(args.config, overrides)
     out: Path = args.out
-    if _is_nonempty(out) and not args.overwrite:
-        _error(f"output folder {out} already exists and is not empty; choose another --out or pass --overwrite")
-        return EXIT_USAGE
+    RunFolder(out, overwrite=args.overwrite).check_target()  # fail before the simulator is even imported
     try:
         from twin.simulate import simulate_molding
     except ImportError as exc:
@@ -156,10 +155,6 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML file with any subset of the config keys")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one dotted key, e.g. --set setpoints.mold_temp_C=30 (repeatable)")
-
-
-def _is_nonempty(path: Path) -> bool:
-    return path.exists() and (not path.is_dir() or any(path.iterdir()))
 
 
 def _positive_int(text: str) -> int:

@@ -76,8 +76,8 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
     ``path``: optional user TOML file (any subset of keys). ``overrides``:
     ``"dotted.key=value"`` strings applied last, in order.
     """
-    issues: list[Issue] = []
-    flat, _ = _flatten(load_defaults(), "defaults")
+    flat, issues = _flatten(load_defaults(), "in the embedded defaults")
+    issues += [Issue(key, "has no default: add it to twin/defaults/molding.toml") for key in SPEC if key not in flat]
     origin: dict[str, str] = {}
 
     if path is not None:

@@ -237,15 +237,11 @@ def validate_cross(cfg: dict) -> list[Issue]:
     the wrong type is skipped (the per-key check reports those). Returns the
     issues found; an empty list means the config is consistent.
     """
-    issues = _cross_field_issues(_getter(cfg))
+    issues = _cross_field_issues(lambda key: _lookup(cfg, key))
     events = _lookup(cfg, "schedule.events")
     if isinstance(events, list):
         issues += _schedule_issues(cfg, events, {str(i) for i in issues})
     return issues
-
-
-def _getter(cfg: dict):
-    return lambda key: _lookup(cfg, key)
 
 
 def _lookup(cfg: dict, key: str) -> Any:
@@ -334,11 +330,14 @@ def _schedule_issues(cfg: dict, events: list, known: set[str]) -> list[Issue]:
             timeline.append((float(event["at_h"]), i, changes))
     # The state after each setpoint event must still satisfy the cross-field rules.
     state: dict[str, Any] = {}
+
+    def get(key: str) -> Any:
+        return state[key] if key in state else _lookup(cfg, key)
+
     for at_h, i, changes in sorted(timeline, key=lambda t: t[:2]):
         if not changes:
             continue
         state.update(changes)
-        get = lambda key: state[key] if key in state else _lookup(cfg, key)  # noqa: E731
         for issue in _cross_field_issues(get):
             if str(issue) in known:
                 continue

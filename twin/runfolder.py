@@ -97,7 +97,7 @@ class RunFolder:
         """Check the target and create the partial folder (``with`` calls this)."""
         if self._tmp is not None:
             raise RuntimeError(f"run folder {self.out} is already open")
-        self._check_target()
+        self.check_target()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f"{self.out.name}.partial-", dir=self.out.parent))
         os.chmod(self._tmp, 0o777 & ~_umask())
@@ -111,7 +111,7 @@ class RunFolder:
         if leftovers:
             log.warning("run folder %s: unfinished temporary files %s (a sink not closed?)", self.out, leftovers)
         try:
-            self._check_target()
+            self.check_target()
             if self.out.exists() and (self.out.is_file() or any(self.out.iterdir())):  # overwrite=True
                 old = Path(tempfile.mkdtemp(prefix=f"{self.out.name}.old-", dir=self.out.parent))
                 os.replace(self.out, old / "run")
@@ -177,7 +177,8 @@ class RunFolder:
             raise RuntimeError(f"run folder {self.out} is not open (use it as a context manager)")
         return self._tmp
 
-    def _check_target(self) -> None:
+    def check_target(self) -> None:
+        """Raise :class:`RunFolderExistsError` if the target is a non-empty folder (or a file) and not overwrite."""
         if self.overwrite or not self.out.exists():
             return
         if self.out.is_dir() and not any(self.out.iterdir()):

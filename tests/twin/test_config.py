@@ -286,3 +286,17 @@ def test_start_time_accepts_toml_datetime_and_requires_offset(tmp_path):
     assert load_config(path, [])["run"]["start_time"] == "2024-06-05T06:00:00+00:00"
     [error] = _errors(tmp_path, '[run]\nstart_time = "2024-06-05T06:00:00"\n')
     assert error.startswith("run.start_time:") and "UTC offset" in error
+
+
+def test_defaults_out_of_step_with_the_spec_is_an_error_not_a_silent_drop(monkeypatch):
+    import twin.config as config_module
+
+    defaults = load_defaults()
+    defaults["mold"]["runner_colour"] = "red"
+    del defaults["cell"]["mtbf_h"]
+    monkeypatch.setattr(config_module, "load_defaults", lambda: defaults)
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [])
+    text = str(info.value)
+    assert "mold.runner_colour: unknown key" in text and "embedded defaults" in text
+    assert "cell.mtbf_h: has no default" in text
