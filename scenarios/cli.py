@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_cmd_config_show)
     check = config_cmds.add_parser("check", help="validate a config file")
     check.add_argument("file", type=Path, help="TOML config file")
-    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a key")
+    _add_set_arg(check)
     check.set_defaults(handler=_cmd_config_check)
     return parser
 
@@ -153,6 +153,10 @@ def _report_run(run_dir: Path) -> None:
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML file with any subset of the config keys")
+    _add_set_arg(parser)
+
+
+def _add_set_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one dotted key, e.g. --set setpoints.mold_temp_C=30 (repeatable)")
 

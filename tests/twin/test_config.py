@@ -201,12 +201,14 @@ def test_range_error_is_not_repeated_by_the_cross_check(tmp_path):
 @pytest.mark.parametrize(("overrides", "key", "fragment"), [
     (["material.grade=ABS_F332", "setpoints.melt_temp_C=154.85"], "setpoints.melt_temp_C", "no-flow"),
     (["material.grade=ABS_F332", "setpoints.melt_temp_C=150"], "setpoints.melt_temp_C", "(154.85, 350] degC"),
-    (["setpoints.mold_temp_C=95"], "setpoints.mold_temp_C", "[5, 90) degC for PP_579S"),
+    (["material.grade=PP_579S", "setpoints.mold_temp_C=95"], "setpoints.mold_temp_C", "[5, 90) degC for PP_579S"),
     (["setpoints.switchover_volume_cm3=60", "setpoints.dosing_volume_cm3=60"],
      "setpoints.switchover_volume_cm3", "[0, 60) cm3"),
-    (["setpoints.hold_pressure_bar=2500"], "setpoints.hold_pressure_bar", "machine.max_injection_pressure_bar"),
-    (["setpoints.injection_pressure_limit_bar=2300"], "setpoints.injection_pressure_limit_bar", "(0, 2200] bar"),
-    (["setpoints.clamp_force_kN=1600"], "setpoints.clamp_force_kN", "(0, 1500] kN"),
+    (["setpoints.hold_pressure_bar=2500", "machine.max_injection_pressure_bar=2200"],
+     "setpoints.hold_pressure_bar", "machine.max_injection_pressure_bar"),
+    (["setpoints.injection_pressure_limit_bar=2300", "machine.max_injection_pressure_bar=2200"],
+     "setpoints.injection_pressure_limit_bar", "(0, 2200] bar"),
+    (["setpoints.clamp_force_kN=1600", "machine.max_clamp_force_kN=1500"], "setpoints.clamp_force_kN", "(0, 1500] kN"),
     (["mold.gate_thickness_mm=3", "mold.wall_thickness_mm=2.5"], "mold.gate_thickness_mm", "(0, 2.5] mm"),
 ])
 def test_cross_field_rules(tmp_path, overrides, key, fragment):
@@ -233,7 +235,7 @@ def test_validate_cross_skips_checks_with_invalid_inputs():
      "schedule.events[0].set.setpoints.hold_time_s: 99 s is above the maximum (allowed: [0, 60] s)"),
     ('at_h = 1\nkind = "setpoint"\nset = { "run.seed" = 3 }', "cannot change during a run"),
     ('at_h = 1\nkind = "lot"\nduration_min = 3', "schedule.events[0].duration_min: unknown key for kind 'lot'"),
-    ('at_h = 1\nkind = "setpoint"\nset = { "setpoints.mold_temp_C" = 95.0 }',
+    ('at_h = 1\nkind = "setpoint"\nset = { "material.grade" = "PP_579S", "setpoints.mold_temp_C" = 95.0 }',
      "leaves an inconsistent config: setpoints.mold_temp_C"),
 ])
 def test_schedule_event_errors(tmp_path, event, fragment):
@@ -243,6 +245,7 @@ def test_schedule_event_errors(tmp_path, event, fragment):
 
 def test_later_event_conflict_is_found_after_earlier_events(tmp_path):
     text = (
+        "[setpoints]\nswitchover_volume_cm3 = 20.0\ndosing_volume_cm3 = 60.0\n"
         '[[schedule.events]]\nat_h = 2\nkind = "setpoint"\nset = { "setpoints.switchover_volume_cm3" = 30.0 }\n'
         '[[schedule.events]]\nat_h = 1\nkind = "setpoint"\nset = { "setpoints.dosing_volume_cm3" = 25.0 }\n'
     )
