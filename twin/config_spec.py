@@ -155,6 +155,7 @@ SPEC: dict[str, Field] = {
     "variation.dosing_repeatability_cm3": Field(
         float, "cm3", "shot-to-shot dosing volume noise (sd)", min=0.0, max=10.0),
     "variation.velocity_sd_pct": Field(float, "%", "velocity-control noise (sd)", min=0.0, max=20.0),
+    "variation.hold_pressure_sd_pct": Field(float, "%", "hold-pressure control repeatability (sd)", min=0.0, max=20.0),
     "variation.leak_cv": Field(float, "-", "shot-to-shot variation of check-ring leakage (cv)", min=0.0, max=2.0),
     "variation.ambient_mean_C": Field(float, "degC", "mean hall temperature", min=-20.0, max=50.0),
     "variation.ambient_daily_amplitude_K": Field(float, "K", "daily hall temperature amplitude", min=0.0, max=20.0),

@@ -157,7 +157,11 @@ class MoldingMachine:
             "ambient_C": amb,
         }
         sp = {k: np.full(B, v) for k, v in self.setpoints.items()}
-        phys = self.model.simulate(sp, state)
+        # The pressure controller holds the hold pressure to within its
+        # repeatability: the physics sees the actual, the record the setpoint.
+        sp_actual = dict(sp)
+        sp_actual["hold_pressure_bar"] = sp["hold_pressure_bar"] * (1 + var["hold_pressure_sd_pct"] / 100.0 * z[5])
+        phys = self.model.simulate(sp_actual, state)
         extra = {"oil_C": oil, "coolant_flow_l_min": coolant, "ambient_C": amb}
         lot_ids = [f"{self.name}-L{self.lot_no:03d}"] * B
         return _Plan(phys=phys, sp=sp, state=state, extra=extra, lot_ids=lot_ids, n=B)
@@ -210,7 +214,7 @@ class MoldingMachine:
             yield req
             yield env.timeout(repair)
         self.broken = False
-        self._event("repair_done", f"waited {t_req and env.now - t_req - repair:.0f} s for the operator",
+        self._event("repair_done", f"repair {repair / 60:.1f} min, operator wait {(env.now - t_req - repair) / 60:.1f} min",
                     duration_s=env.now - t_req)
         if self.cfg["cell"]["restart_warmup"]:
             self.t_restart = env.now

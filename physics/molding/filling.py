@@ -10,7 +10,8 @@ Per step:
 1. Frozen skin in every filled cell from its age since the melt arrived
    (semi-infinite conduction, :func:`physics.molding.cooling.frozen_layer_m`);
    the open gap is h − 2δ.
-2. Bulk melt temperature along the path, Lévêque's thermal-entrance solution
+2. Bulk melt temperature along the path (for the viscosity) and at the
+   flow front (for freeze-off), Lévêque's thermal-entrance solution
    for laminar slit flow with a cold wall: mean Nusselt number
    Nu_m = 1.85·Gz^(1/3) (Shah & London, *Laminar Flow Forced Convection in
    Ducts*, 1978, Lévêque asymptote), which integrates to
@@ -133,6 +134,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
     rec_t[:, 0], rec_p[:, 0], rec_s[:, 0] = t, p_inj, swept
     rho_cp = inp.rho_melt_kg_m3 * inp.cp_J_kgK
     q_prev = q_ref.copy()
+    front_age = np.zeros(B)
     theta_range = Tm - Tw
 
     for k in range(n):
@@ -147,9 +149,12 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         gap = np.maximum(gap, SHUT_GAP_FRACTION * h)
         # Bulk temperature along the filled length (Lévêque), at the mean
         # velocity of the previous step (the actual, possibly pressure-limited flow).
+        # Written in the residence time of the melt at x, t_res = x/v̄, which
+        # cannot exceed the time since melt first entered the cavity: a stalling
+        # flow cools its melt over real time, not instantly.
         v_bar = q_prev / (W * h)
-        gz = 4.0 * h**2 * v_bar[:, None] / (inp.alpha_m2_s[:, None] * x_mid[None, : k + 1])
-        theta_b = np.exp(-LEVEQUE_COEF * gz ** (-2.0 / 3.0))
+        t_res = np.minimum(x_mid[None, : k + 1] / v_bar[:, None], (t - t_gate + dt0)[:, None])
+        theta_b = np.exp(-LEVEQUE_COEF * (inp.alpha_m2_s[:, None] * t_res / (4.0 * h * h)) ** (2.0 / 3.0))
         T_b = Tw[:, None] + theta_range[:, None] * theta_b
         T_eval = np.maximum(T_b, Tnf)
         dp_cells = slit_pressure_drop_Pa(c, q_ref[:, None], W, gap, dx, T_eval, inp.lot_factor[:, None])
@@ -181,8 +186,13 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
             dt = np.where(crosses, dt_split, dt)
             p = np.where(crosses, p_h, p)
             in_hold = in_hold | crosses
-        # Front temperature at the new front position, plus retained viscous heat.
-        T_front_new = T_b[:, k] + VISCOUS_HEAT_RETAINED * p_cav_ref * (q / q_ref) ** c.n / rho_cp
+        # Front temperature: the Lévêque bulk solution written in the residence
+        # time of the melt now at the front, θ = exp(−7.4·(α·t_res/(4h²))^(2/3))
+        # (Gz = 4h²/(α·t_res)). A slowing flow ages the front melt, but never
+        # faster than real time: t_res grows by at most the step duration.
+        t_res_new = np.minimum((k + 1) * dx * W * h / np.maximum(q_del, 1e-12), front_age + dt)
+        theta_f = np.exp(-LEVEQUE_COEF * (inp.alpha_m2_s * t_res_new / (4.0 * h * h)) ** (2.0 / 3.0))
+        T_front_new = Tw + theta_range * theta_f + VISCOUS_HEAT_RETAINED * p_cav_ref * (q / q_ref) ** c.n / rho_cp
         T_front_new = np.minimum(T_front_new, Tm + 30.0)
         hold_over = in_hold & (t + dt > t_sw + inp.hold_time_s)
         bottomed = swept_new > inp.dosing_volume_m3
@@ -196,13 +206,15 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         p_max = np.maximum(p_max, np.where(active, p, 0.0))
         T_front = np.where(go, T_front_new, T_front)
         q_prev = np.where(go, dV / dt, q_prev)
+        front_age = np.where(go, t_res_new, front_age)
         t_arr[go, k] = t[go] - 0.5 * dt[go]
         filled = np.where(go, (k + 1) / n, filled)
         active = go
         rec_t[:, k + 1] = t
         rec_p[:, k + 1] = p_inj
         rec_s[:, k + 1] = swept
-        rec_pg[:, k + 1] = np.where(go, p_cav_ref * (q_cmd / q_ref) ** c.n, rec_pg[:, k])
+        # Pressure at the gate-side cavity sensor: the cavity's share of the actual pressure.
+        rec_pg[:, k + 1] = np.where(go, p * p_cav_ref / p_req_ref, rec_pg[:, k])
 
     finite = np.isfinite(t_arr)
     mean_arr = np.where(finite, t_arr, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1)
