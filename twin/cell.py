@@ -47,26 +47,29 @@ def build_cell(cfg: dict, ctx: RunContext, realtime_factor: float | None = None)
 
 
 def _schedule(env, cfg, machines, operator, ctx):
+    """Apply the timed events of ``[schedule]`` in ``at_h`` order."""
     events = sorted(cfg.get("schedule", {}).get("events", []), key=lambda e: float(e["at_h"]))
     for ev in events:
         at_s = float(ev["at_h"]) * 3600.0
         if at_s > env.now:
             yield env.timeout(at_s - env.now)
         kind = ev["kind"]
+        note = f" ({ev['note']})" if ev.get("note") else ""
         if kind == "setpoint":
-            changes = {k.split(".", 1)[1]: v for k, v in ev.get("set", {}).items() if k.startswith("setpoints.")}
+            changes = dict(ev.get("set", {}))
             for m in machines:
-                m.change_setpoints(changes)
-                m._event("setpoint_change", ", ".join(f"{k}={v}" for k, v in changes.items()))
+                m.apply_config_changes(changes)
+                m._event("setpoint_change", ", ".join(f"{k}={v}" for k, v in changes.items()) + note)
         elif kind == "lot":
             for m in machines:
-                m.change_lot()
-                m._event("lot_change", f"lot {m.name}-L{m.lot_no:03d} (scheduled)")
+                m.change_lot(ev.get("lot_id"), ev.get("viscosity_factor"))
+                m._event("lot_change", f"lot {m.lot_label}, viscosity factor {m.lot_factor:.3f} (scheduled){note}")
         elif kind == "maintenance":
+            duration_s = float(ev.get("duration_min", MAINTENANCE_S / 60.0)) * 60.0
             with operator.request() as req:
                 yield req
                 for m in machines:
-                    m._event("maintenance", "parting line and vents cleaned, wear reset", duration_s=MAINTENANCE_S)
-                yield env.timeout(MAINTENANCE_S)
+                    m._event("maintenance", f"parting line and vents cleaned, wear reset{note}", duration_s=duration_s)
+                yield env.timeout(duration_s)
                 for m in machines:
                     m.maintenance_done()

@@ -30,6 +30,7 @@ from physics.molding.channels import CHANNEL_NAMES
 from physics.molding.curves import CycleTiming, render_cycle
 from physics.molding.cycle import MoldingModel
 from twin import machine_state as ms
+from twin.config import apply_changes
 from twin.rng import component_rng
 from twin.schema import DEFECT_TYPES, SETPOINT_FIELDS
 
@@ -84,6 +85,7 @@ class MoldingMachine:
         self.t_restart = 0.0
         self.lot_no = 0
         self.lot_cycles = 0
+        self.lot_name: str | None = None
         self.lot_factor = self._draw_lot_factor()
         self.plan: _Plan | None = None
         self.proc: simpy.Process | None = None
@@ -91,16 +93,30 @@ class MoldingMachine:
         self.broken = False
 
     # --- changes from the schedule -------------------------------------------------
-    def change_setpoints(self, changes: dict[str, float]) -> None:
-        for k, v in changes.items():
-            self.setpoints[k] = float(v)
+    def apply_config_changes(self, changes: dict[str, object]) -> None:
+        """Apply ``{"dotted.key": value}`` changes (a scheduled ``setpoint`` event).
+
+        Setpoints take effect from the next planned cycle; any other key
+        (material, mold, machine...) rebuilds the physics model.
+        """
+        self.cfg = apply_changes(self.cfg, changes)
+        for k in SETPOINT_FIELDS:
+            self.setpoints[k] = float(self.cfg["setpoints"][k])
+        if any(not k.startswith("setpoints.") for k in changes):
+            self.model = MoldingModel.from_config(self.cfg)
         self.plan = None
 
-    def change_lot(self) -> None:
+    def change_lot(self, lot_id: str | None = None, viscosity_factor: float | None = None) -> None:
+        """Start a new material lot: its viscosity factor is drawn unless given."""
         self.lot_no += 1
         self.lot_cycles = 0
-        self.lot_factor = self._draw_lot_factor()
+        self.lot_name = lot_id
+        self.lot_factor = float(viscosity_factor) if viscosity_factor is not None else self._draw_lot_factor()
         self.plan = None
+
+    @property
+    def lot_label(self) -> str:
+        return self.lot_name or f"{self.name}-L{self.lot_no:03d}"
 
     def maintenance_done(self) -> None:
         self.cycles_since_maintenance = 0
@@ -163,7 +179,7 @@ class MoldingMachine:
         sp_actual["hold_pressure_bar"] = sp["hold_pressure_bar"] * (1 + var["hold_pressure_sd_pct"] / 100.0 * z[5])
         phys = self.model.simulate(sp_actual, state)
         extra = {"oil_C": oil, "coolant_flow_l_min": coolant, "ambient_C": amb}
-        lot_ids = [f"{self.name}-L{self.lot_no:03d}"] * B
+        lot_ids = [self.lot_label] * B
         return _Plan(phys=phys, sp=sp, state=state, extra=extra, lot_ids=lot_ids, n=B)
 
     # --- the process ----------------------------------------------------------------
@@ -196,7 +212,7 @@ class MoldingMachine:
             self._publish(plan, i, t0, env.now, takeout_s=env.now - t_take)
             if int(self.cfg["variation"]["lot_size_cycles"]) > 0 and self.lot_cycles >= int(self.cfg["variation"]["lot_size_cycles"]):
                 self.change_lot()
-                self._event("lot_change", f"lot {self.name}-L{self.lot_no:03d}")
+                self._event("lot_change", f"lot {self.lot_label}, viscosity factor {self.lot_factor:.3f}")
             if self.ctx.on_cycle is not None:
                 self.ctx.on_cycle(env.now)
 

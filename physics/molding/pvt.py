@@ -52,14 +52,16 @@ def density_kg_m3(t: Tait2Domain, temp_C, pressure_Pa, glass_mass_fraction=0.0):
     return 1.0 / specific_volume_m3_kg(t, temp_C, pressure_Pa, glass_mass_fraction)
 
 
-def pressure_for_specific_volume_Pa(t: Tait2Domain, temp_C, v_m3_kg, glass_mass_fraction=0.0, iterations=3):
+def pressure_for_specific_volume_Pa(t: Tait2Domain, temp_C, v_m3_kg, glass_mass_fraction=0.0, iterations=8):
     """Invert the Tait equation: the pressure at which the compound has specific volume v.
 
-    Exact inversion of the Tait form in the melt domain,
-    p = B·(exp[(1 − (v_p − vt)/v0)/C] − 1); in the solid domain vt depends
-    on p weakly (b9 ~ 1e-8 1/Pa), so a few fixed-point passes converge.
-    Returns 0 where the requested volume exceeds the zero-pressure volume
-    (the melt cannot be under tension in this model).
+    Newton's method on g(p) = v(T, p) − v_target from p = 0, with the
+    analytic slope ∂v/∂p = −C·v0/(B + p) − b9·vt. v(p) is convex and
+    decreasing, so the tangent root never overshoots the true root and the
+    iteration climbs to it monotonically (a fixed-point iteration on the
+    solid-domain term vt oscillates for grades with a large b9, e.g. the
+    HDPE card). Returns 0 where the requested volume exceeds the
+    zero-pressure volume (the melt cannot be under tension in this model).
     """
     T = np.asarray(temp_C, dtype=float) + 273.15
     w = np.asarray(glass_mass_fraction, dtype=float)
@@ -71,8 +73,9 @@ def pressure_for_specific_volume_Pa(t: Tait2Domain, temp_C, v_m3_kg, glass_mass_
         v0 = np.where(melt, t.b1m + t.b2m * dT, t.b1s + t.b2s * dT)
         B = np.where(melt, t.b3m * np.exp(-t.b4m * dT), t.b3s * np.exp(-t.b4s * dT))
         vt = np.where(melt, 0.0, t.b7 * np.exp(t.b8 * dT - t.b9 * p))
-        ratio = (v_p - vt) / v0
-        p = np.maximum(B * np.expm1((1.0 - ratio) / TAIT_C), 0.0)
+        g = v0 * (1.0 - TAIT_C * np.log1p(p / B)) + vt - v_p
+        slope = -TAIT_C * v0 / (B + p) - t.b9 * vt
+        p = np.maximum(p - g / slope, 0.0)
     return p
 
 
