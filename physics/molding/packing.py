@@ -154,7 +154,8 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
         G = q_eval / (dp_gate + dp_cav)  # m³/(s·Pa), secant conductance at the current flow
         T_cav = cavity_temp(t_new)
         v_now = V / m
-        p_cav = pvt.pressure_for_specific_volume_Pa(mat.pvt, T_cav, v_now, w)
+        # Warm-started Newton: the cavity pressure moves little per step.
+        p_cav = pvt.pressure_for_specific_volume_Pa(mat.pvt, T_cav, v_now, w, iterations=3, p_start_Pa=p_cav)
         kappa = pvt.compressibility_1_Pa(mat.pvt, np.maximum(T_cav, Tnf), p_cav)
         rho_in = pvt.density_kg_m3(mat.pvt, Tm, p_inj, w)
         # Velocity phase after full: the screw keeps moving and compresses the
@@ -170,7 +171,7 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
         dm = np.where(gate_open & ~sealed, dm, 0.0)
         m = m + dm
         q_prev = dm / (rho_in * np.maximum(dt, 1e-9))
-        p_cav = pvt.pressure_for_specific_volume_Pa(mat.pvt, T_cav, V / m, w)
+        p_cav = pvt.pressure_for_specific_volume_Pa(mat.pvt, T_cav, V / m, w, iterations=3, p_start_Pa=p_cav)
         # Screw: moves by the delivered volume plus check-ring leakage.
         leak = inp.leak_m3_s_per_Pa * p_drive * dt
         d_swept = np.where(in_vel, inp.q_velocity_m3_s * dt, np.maximum(dm / rho_in, 0.0) + leak)

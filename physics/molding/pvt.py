@@ -52,7 +52,8 @@ def density_kg_m3(t: Tait2Domain, temp_C, pressure_Pa, glass_mass_fraction=0.0):
     return 1.0 / specific_volume_m3_kg(t, temp_C, pressure_Pa, glass_mass_fraction)
 
 
-def pressure_for_specific_volume_Pa(t: Tait2Domain, temp_C, v_m3_kg, glass_mass_fraction=0.0, iterations=8):
+def pressure_for_specific_volume_Pa(t: Tait2Domain, temp_C, v_m3_kg, glass_mass_fraction=0.0, iterations=8,
+                                    p_start_Pa=None):
     """Invert the Tait equation: the pressure at which the compound has specific volume v.
 
     Newton's method on g(p) = v(T, p) − v_target from p = 0, with the
@@ -60,14 +61,18 @@ def pressure_for_specific_volume_Pa(t: Tait2Domain, temp_C, v_m3_kg, glass_mass_
     decreasing, so the tangent root never overshoots the true root and the
     iteration climbs to it monotonically (a fixed-point iteration on the
     solid-domain term vt oscillates for grades with a large b9, e.g. the
-    HDPE card). Returns 0 where the requested volume exceeds the
-    zero-pressure volume (the melt cannot be under tension in this model).
+    HDPE card). From a warm start ``p_start_Pa`` to the right of the root
+    the first step lands left of it and the climb continues from there, so
+    a close warm start needs only a few iterations. Returns 0 where the
+    requested volume exceeds the zero-pressure volume (the melt cannot be
+    under tension in this model).
     """
     T = np.asarray(temp_C, dtype=float) + 273.15
     w = np.asarray(glass_mass_fraction, dtype=float)
     v_p = (np.asarray(v_m3_kg, dtype=float) - w / GLASS_DENSITY_KG_M3) / (1.0 - w)
     dT = T - t.b5
-    p = np.zeros(np.broadcast(T, v_p).shape)
+    shape = np.broadcast(T, v_p).shape
+    p = np.zeros(shape) if p_start_Pa is None else np.broadcast_to(np.asarray(p_start_Pa, dtype=float), shape).copy()
     for _ in range(iterations):
         melt = T > (t.b5 + t.b6 * p)
         v0 = np.where(melt, t.b1m + t.b2m * dT, t.b1s + t.b2s * dT)
