@@ -24,7 +24,7 @@ from physics.molding.cooling import centre_temperature_ratio, mean_temperature_r
 from physics.molding.defects import DefectThresholds, classify
 from physics.molding.filling import N_CELLS, FillInputs, fill_cavity
 from physics.molding.geometry import MoldGeometry, screw_area_m2
-from physics.molding.materials import GLASS_CP_J_KGK, GLASS_K_W_MK, Material, get_material
+from physics.molding.materials import GLASS_CP_J_KGK, GLASS_DENSITY_KG_M3, GLASS_K_W_MK, Material, get_material
 from physics.molding.packing import PackInputs, pack_cavity
 from physics.molding.plasticizing import melt_temperature_rise_K, metering_output_m3_s, screw_torque_Nm
 from physics.molding.shrinkage import volumetric_shrinkage
@@ -104,7 +104,7 @@ class MoldingModel:
         w = self.glass_mass_fraction
         if w == 0:
             return self.material.k_W_mK
-        phi = w * rho_kg_m3 / 2580.0
+        phi = w * rho_kg_m3 / GLASS_DENSITY_KG_M3
         return (1 - phi) * self.material.k_W_mK + phi * self._k_glass
 
     def simulate(self, sp: dict[str, np.ndarray], st: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -135,7 +135,6 @@ class MoldingModel:
                                            sp["melt_temp_C"], rho_barrel, self.cp_J_kgK, lot)
         melt_C = sp["melt_temp_C"] + dT_plast + st["melt_temp_offset_K"]
         dose_m3 = (sp["dosing_volume_cm3"] + st["dosing_offset_cm3"]) * 1e-6
-        stroke_m3 = dose_m3  # dosing refills the whole shot from the cushion position
         torque = screw_torque_Nm(mat.viscosity, D, sp["screw_speed_rpm"], H, Lm, sp["melt_temp_C"], lot)
 
         # --- mold wall and melt properties
@@ -182,7 +181,8 @@ class MoldingModel:
         t_sw = np.where(np.isnan(fill.t_switchover_s), pack.t_switchover_s, fill.t_switchover_s)
         t_sw = np.where(fill.full, t_sw, np.nan_to_num(fill.t_switchover_s, nan=fill.t_end_s))
         t_hold_end = t_sw + sp["hold_time_s"]
-        dosing_s = stroke_m3 / q_plast
+        # Dosing refills what the screw swept: from the cushion back to the dosing position.
+        dosing_s = np.where(fill.full, pack.swept_max_m3, fill.swept_m3) / q_plast
         cool_phase_s = np.maximum(sp["cooling_time_s"], dosing_s + DECOMPRESSION_S)
         t_eject = t_hold_end + cool_phase_s
         since_fill = t_eject - fill.mean_arrival_s
@@ -219,7 +219,9 @@ class MoldingModel:
             "wall_C": wall_C,
             "fill_fraction": fill.fill_fraction,
             "flow_front_temp_C": fill.flow_front_temp_C,
-            "injection_time_s": np.where(fill.full, fill.t_end_s, fill.t_end_s),
+            # As machines log it: injection start to V/P switchover.
+            "injection_time_s": t_sw,
+            "fill_time_s": fill.t_end_s,
             "t_switchover_s": t_sw,
             "t_hold_end_s": t_hold_end,
             "t_seal_s": np.where(fill.full, pack.t_seal_s, fill.t_end_s),
