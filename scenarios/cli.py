@@ -3,7 +3,7 @@
 ::
 
     twinloop simulate molding --cycles 500 --seed 1 --out runs/r1 [--config my.toml]
-                              [--set setpoints.mold_temp_C=30 ...] [--overwrite] [--no-progress]
+                              [--set setpoints.mold_temp_C=30 ...] [--overwrite] [--no-progress] [--no-report]
     twinloop simulate molding --hours 8 --seed 1 --out runs/shift
     twinloop demo [--out runs/demo]
     twinloop config show [--config my.toml] [--set key=value ...]
@@ -11,9 +11,11 @@
 
 The configuration is resolved and validated (:func:`twin.config.load_config`)
 before anything is written: a bad config prints every problem to stderr and
-exits with status 2, and no output folder is created. The simulator and the
-demo are imported only when their command runs, so the CLI (and ``config``)
-works without them.
+exits with status 2, and no output folder is created. The simulator, the
+report and the demo are imported only when their command runs, so the CLI
+(and ``config``) works without them. ``simulate molding`` and ``demo`` write
+``report.html`` into the run folder (:mod:`scenarios.report_molding`, through
+the simulator's ``finalize`` hook) and print its absolute path.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(molding)
     molding.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --out folder")
     molding.add_argument("--no-progress", action="store_true", help="no progress bar")
+    molding.add_argument("--no-report", action="store_true", help="do not write report.html into the run folder")
     molding.set_defaults(handler=_cmd_simulate_molding)
 
     demo = commands.add_parser("demo", help="a short end-to-end demonstration run")
@@ -102,6 +105,9 @@ def _cmd_simulate_molding(args: argparse.Namespace) -> int:
     except ImportError as exc:
         _error(f"the molding simulator is not available: {exc}")
         return EXIT_FAILURE
+    finalize = None
+    if not args.no_report:
+        from scenarios.report_molding import write_report as finalize
 
     total, unit = (args.cycles, "cycles") if args.cycles is not None else (args.hours, "sim_hours")
     progress = None
@@ -112,7 +118,7 @@ def _cmd_simulate_molding(args: argparse.Namespace) -> int:
     log.info("config %s, seed %s, %s %s -> %s", config_hash(cfg), cfg["run"]["seed"], total, unit, out)
     try:
         run_dir = simulate_molding(cfg, out, cycles=args.cycles, hours=args.hours, progress=progress,
-                                   overwrite=args.overwrite)
+                                   overwrite=args.overwrite, finalize=finalize)
     finally:
         if progress is not None:
             progress.close()
@@ -126,8 +132,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except ImportError as exc:
         _error(f"the demo is not available: {exc}")
         return EXIT_FAILURE
-    result = run_demo(args.out)
-    _report_run(Path(result) if result is not None else args.out)
+    result = Path(run_demo(args.out))  # the path of report.html
+    _report_run(result if result.is_dir() else result.parent)
     return EXIT_OK
 
 
@@ -145,7 +151,7 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def _report_run(run_dir: Path) -> None:
-    report = run_dir / "report.html"
+    report = run_dir.resolve() / "report.html"
     sys.stdout.write(f"run folder: {run_dir}\n")
     if report.exists():
         sys.stdout.write(f"report: {report}\n")

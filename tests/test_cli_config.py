@@ -24,9 +24,9 @@ def simulator(monkeypatch):
     """
     calls = []
 
-    def simulate_molding(cfg, out_dir, *, cycles=None, hours=None, progress=None, overwrite=False):
+    def simulate_molding(cfg, out_dir, *, cycles=None, hours=None, progress=None, overwrite=False, finalize=None):
         calls.append({"cfg": cfg, "out_dir": out_dir, "cycles": cycles, "hours": hours,
-                      "progress": progress, "overwrite": overwrite})
+                      "progress": progress, "overwrite": overwrite, "finalize": finalize})
         if progress is not None:
             total = cycles if cycles is not None else hours
             progress(total / 2, total)
