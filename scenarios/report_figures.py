@@ -119,6 +119,23 @@ def _padded_range(values: np.ndarray, top: float = 0.25) -> list[float] | None:
     return [lo - 0.1 * span, hi + top * span]
 
 
+def _robust_range(values: np.ndarray, top: float = 0.25) -> tuple[list[float] | None, int]:
+    """Like :func:`_padded_range`, but ignores a few far outliers; returns the range and how many points it hides.
+
+    If the full span is more than 5 times the span of the central 99 % of the
+    values (e.g. one cycle that waited for the shared robot), the axis is
+    scaled to that central part so the normal scatter stays readable.
+    """
+    v = values[np.isfinite(values)]
+    if v.size < 20:
+        return _padded_range(v, top), 0
+    lo, hi = np.percentile(v, [0.5, 99.5])
+    if (v.max() - v.min()) <= 5 * max(hi - lo, 1e-9):
+        return _padded_range(v, top), 0
+    rng = _padded_range(v[(v >= lo) & (v <= hi)], top)
+    return rng, int(np.sum((v < rng[0]) | (v > rng[1])))
+
+
 def _x_range(data: RunData) -> list[str]:
     return [str(iso_ms(data.run_start_ms)), str(iso_ms(max(data.run_end_ms, data.run_start_ms + 1000)))]
 
@@ -139,8 +156,12 @@ def cycle_time_figure(data: RunData) -> go.Figure:
             marker=dict(size=4, color=MACHINE_COLORS[k % len(MACHINE_COLORS)]),
             customdata=c.cycle_id[sel], hovertemplate="cycle %{customdata}<br>%{y:.3f} s<extra>" + m + "</extra>"))
     _event_overlay(fig, data, markers=True)
-    fig.update_layout(**_BASE_LAYOUT, xaxis=_time_axis(data),
-                      yaxis=dict(title="cycle time (s)", range=_padded_range(c.values["cycle_time_s"])))
+    y_range, hidden = _robust_range(c.values["cycle_time_s"])
+    if hidden:
+        fig.add_annotation(text=f"{hidden} cycle{'s' if hidden != 1 else ''} outside the axis range "
+                                "(double-click the plot to show all)", xref="paper", yref="paper", x=1, y=1.0,
+                           xanchor="right", yanchor="bottom", showarrow=False, font=dict(size=11, color="#5a6b7d"))
+    fig.update_layout(**_BASE_LAYOUT, xaxis=_time_axis(data), yaxis=dict(title="cycle time (s)", range=y_range))
     return fig
 
 

@@ -175,6 +175,9 @@ def _cycle_time_section(data: RunData) -> Section:
                "operator), amber shading maintenance stops; dashed purple lines are setpoint changes and dotted "
                "green lines material-lot changes. Hover over the triangles at the top for details. Cycles cut "
                "short by a breakdown are not counted; the gap they leave shows as a shaded stop.")
+    if len(set(data.cycles.machine_id.tolist())) > 1:
+        caption += (" With several machines, a shaded stop may concern only one of them: the triangle's tooltip "
+                    "names the machine.")
     body = figure_html(cycle_time_figure(data), "fig-cycle-time", 420)
     return Section(SECTION_TITLES[1], caption, body, _anchor(SECTION_TITLES[1]))
 
