@@ -216,10 +216,15 @@ def _curves_section(data: RunData) -> Section:
     c = data.cycles
     keys = [(str(c.machine_id[i]), int(c.cycle_id[i])) for i in good_idx + bad_idx]
     curves = read_curves(data.curves_path, keys, list(CURVE_CHANNELS))
-    which = f"the first {len(good_idx)} good cycle{'s' if len(good_idx) != 1 else ''}"
-    which += (f" and the first {len(bad_idx)} defective cycle{'s' if len(bad_idx) != 1 else ''} (reds, defect type "
-              "in the legend)") if bad_idx else " (there is no defective cycle in this run)"
-    caption = (f"Sensor curves of {which}, over the time since mold close. Good cycles are drawn in blues. "
+    picked = []
+    if good_idx:
+        picked.append(f"the first {len(good_idx)} good cycle{'s' if len(good_idx) != 1 else ''} (blues)")
+    if bad_idx:
+        picked.append(f"the first {len(bad_idx)} defective cycle{'s' if len(bad_idx) != 1 else ''} (reds, defect "
+                      "type in the legend)")
+    missing = "".join(f" There is no {kind} cycle in this run." for kind, idx in (("good", good_idx),
+                                                                                   ("defective", bad_idx)) if not idx)
+    caption = (f"Sensor curves of {' and '.join(picked)}, over the time since mold close.{missing} "
                "Injection pressure rises while the screw pushes melt into the cavity and drops to the holding "
                "pressure at the V/P switchover; the cavity pressure near the gate follows it during filling and "
                "holding and decays as the part cools and the gate freezes, the sensor far from the gate rises only "

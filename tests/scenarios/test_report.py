@@ -99,13 +99,13 @@ def test_report_with_no_defects_and_only_start_end_events(tmp_path):
     assert sorted(set(data.events.kind.tolist())) == ["run_end", "run_start"]
     html = (run / "report.html").read_text(encoding="utf-8")
     assert "No defective part was produced in this run" in html
-    assert "there is no defective cycle in this run" in html
+    assert "There is no defective cycle in this run." in html
 
 
 def test_report_of_a_single_cycle(tmp_path):
     run = _simulate(tmp_path, "one", 1, ["setpoints.hold_pressure_bar=180"])
     html = (run / "report.html").read_text(encoding="utf-8")
-    assert "first 0 good cycles" in html and "first 1 defective cycle " in html
+    assert "the first 1 defective cycle (reds" in html and "There is no good cycle in this run." in html
     assert 'id="fig-curves"' in html
 
 
