@@ -15,7 +15,7 @@ import simpy.rt
 
 from twin.machine import MoldingMachine, RunContext
 
-#: Maintenance takes the operator and stops the machine for this long.
+#: Maintenance takes the operator and stops the machines for this long (default).
 MAINTENANCE_S = 30 * 60.0
 
 
@@ -65,7 +65,11 @@ def _schedule(env, cfg, machines, operator, ctx):
                 m.change_lot(ev.get("lot_id"), ev.get("viscosity_factor"))
                 m._event("lot_change", f"lot {m.lot_label}, viscosity factor {m.lot_factor:.3f} (scheduled){note}")
         elif kind == "maintenance":
+            # The machines finish their running cycle and stop; the operator
+            # works for duration_s; then wear is reset and they restart cold.
             duration_s = float(ev.get("duration_min", MAINTENANCE_S / 60.0)) * 60.0
+            for m in machines:
+                m.pause = env.event()
             with operator.request() as req:
                 yield req
                 for m in machines:
@@ -73,3 +77,4 @@ def _schedule(env, cfg, machines, operator, ctx):
                 yield env.timeout(duration_s)
                 for m in machines:
                     m.maintenance_done()
+                    m.pause.succeed()

@@ -92,6 +92,8 @@ class MoldingMachine:
         self.proc: simpy.Process | None = None
         self.nominal_cycle_s = 20.0
         self.broken = False
+        #: Set by a maintenance stop: the machine finishes its cycle and waits for it.
+        self.pause: simpy.Event | None = None
 
     # --- changes from the schedule -------------------------------------------------
     def apply_config_changes(self, changes: dict[str, object]) -> None:
@@ -188,6 +190,9 @@ class MoldingMachine:
         env = self.env
         mc = self.model.machine
         while True:
+            if self.pause is not None:
+                yield self.pause
+                self.pause = None
             if self.plan is None or self.plan.i >= self.plan.n:
                 self.plan = self._plan_batch()
             plan, i = self.plan, self.plan.i
@@ -231,7 +236,7 @@ class MoldingMachine:
             yield req
             yield env.timeout(repair)
         self.broken = False
-        self._event("repair_done", f"repair {repair / 60:.1f} min, operator wait {(env.now - t_req - repair) / 60:.1f} min",
+        self._event("repair_done", f"repair {repair / 60:.1f} min, operator wait {max(env.now - t_req - repair, 0.0) / 60:.1f} min",
                     duration_s=env.now - t_req)
         if self.cfg["cell"]["restart_warmup"]:
             self.t_restart = env.now
@@ -245,7 +250,7 @@ class MoldingMachine:
             return
         while True:
             yield self.env.timeout(float(self.rng_breakdown.exponential(mtbf_h * 3600.0)))
-            if not self.broken and self.proc is not None and self.proc.is_alive:
+            if not self.broken and self.pause is None and self.proc is not None and self.proc.is_alive:
                 self.proc.interrupt("breakdown")
 
     # --- records ----------------------------------------------------------------------
