@@ -30,6 +30,7 @@ from physics.molding.channels import CHANNEL_NAMES
 from physics.molding.curves import CycleTiming, render_cycle
 from physics.molding.cycle import MoldingModel
 from twin import machine_state as ms
+from twin.column_rows import ColumnBlock
 from twin.config import apply_changes
 from twin.rng import component_rng
 from twin.schema import DEFECT_TYPES, SETPOINT_FIELDS
@@ -62,7 +63,7 @@ class _Plan:
     lot_ids: list
     i: int = 0
     n: int = 0
-    columns: dict | None = None
+    columns: ColumnBlock | None = None
 
 
 class MoldingMachine:
@@ -316,34 +317,43 @@ class MoldingMachine:
         })
         for d in DEFECT_TYPES:
             cols[f"defect_{d}"] = ph[f"defect_{d}"]
-        return {k: np.asarray(v).tolist() for k, v in cols.items()}
+        cols = {k: np.asarray(v) for k, v in cols.items()}
+        # Constant per batch, and per-cycle fields filled in at publish time.
+        ctx = self.ctx
+        const = {
+            "run_id": ctx.run_id, "source": "sim", "machine_id": self.name,
+            "material_grade": self.cfg["material"]["grade"],
+            "glass_fiber_pct": float(self.cfg["material"]["glass_fiber_pct"]),
+            "experiment": None, "seed": ctx.seed, "config_hash": ctx.config_hash,
+            "code_version": ctx.code_version, "generator_checkpoint": None,
+        }
+        for k, v in const.items():
+            cols[k] = [v] * B
+        cols["lot_id"] = list(plan.lot_ids)
+        for k in ("cycle_id", "start_time", "end_time"):
+            cols[k] = np.zeros(B, dtype=np.int64)
+        for k in ("sim_time_s", "cycle_time_s"):
+            cols[k] = np.zeros(B, dtype=np.float64)
+        return ColumnBlock(cols, B)
 
     def _publish(self, plan: _Plan, i: int, t0: float, t1: float, takeout_s: float) -> None:
         self.cycle_id += 1
         if plan.columns is None:
             plan.columns = self._record_columns(plan)
-        cols = plan.columns
+        cols = plan.columns.columns
         ph, sp = plan.phys, plan.sp
         mc = self.model.machine
         half = self.model.mold.half_temp_difference_K
         sens = self.cfg["sensors"]
         ns = float(sens["noise_scale"])
         p_res, x_res = sens["pressure_resolution_bar"], sens["position_resolution_mm"]
-        start_ms = self.ctx.start_epoch_ms + int(round(t0 * 1000))
-        end_ms = self.ctx.start_epoch_ms + int(round(t1 * 1000))
-        rec = {
-            "run_id": self.ctx.run_id, "source": "sim", "machine_id": self.name, "cycle_id": self.cycle_id,
-            "start_time": start_ms, "end_time": end_ms, "sim_time_s": t0,
-            "material_grade": self.cfg["material"]["grade"],
-            "glass_fiber_pct": float(self.cfg["material"]["glass_fiber_pct"]),
-            "lot_id": plan.lot_ids[i], "experiment": None, "cycle_time_s": t1 - t0,
-            "seed": self.ctx.seed, "config_hash": self.ctx.config_hash,
-            "code_version": self.ctx.code_version, "generator_checkpoint": None,
-        }
-        for k, col in cols.items():
-            rec[k] = col[i]
-        max_p, cushion = rec["max_injection_pressure_bar"], rec["cushion_mm"]
-        self.ctx.bus.publish("cycles", rec)
+        cols["cycle_id"][i] = self.cycle_id
+        cols["start_time"][i] = self.ctx.start_epoch_ms + int(round(t0 * 1000))
+        cols["end_time"][i] = self.ctx.start_epoch_ms + int(round(t1 * 1000))
+        cols["sim_time_s"][i] = t0
+        cols["cycle_time_s"][i] = t1 - t0
+        max_p, cushion = float(cols["max_injection_pressure_bar"][i]), float(cols["cushion_mm"][i])
+        self.ctx.bus.publish("cycles", plan.columns.row(i))
         if self.ctx.curves:
             timing = CycleTiming(close_s=mc.close_time_s, hold_end_s=float(ph["t_hold_end_s"][i]),
                                  cool_s=float(ph["cool_phase_s"][i]), open_s=mc.open_time_s,

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from twin.arrow_rows import encode_dictionaries, plain_schema, to_record_batch
 from twin.bus import Bus, Record, batch_len, iter_rows
+from twin.column_rows import ColumnBlock, ColumnRow
 from twin.config_field import suggest_key
 from twin.parquet_encoding import lineage_metadata, parquet_write_options
 from twin.runfolder import atomic_write_bytes
@@ -83,13 +84,24 @@ class ParquetSink:
         self._rows_in = 0
         self._writer: pq.ParquetWriter | None = None
         self._closed = False
+        self._checked_block: ColumnBlock | None = None
 
     # -- input ---------------------------------------------------------------
     def write_row(self, record: Record) -> None:
-        """Buffer one record (a dict of column -> value); the bus calls this per record."""
+        """Buffer one record (a dict of column -> value); the bus calls this per record.
+
+        A :class:`twin.column_rows.ColumnRow` is buffered as a reference into
+        its block and written as a column slice (see :meth:`_rows_to_pending`).
+        """
         if self._closed:
             raise RuntimeError(f"{self._where}: sink is closed")
-        if self._check_extra and not self._name_set.issuperset(record):
+        if type(record) is ColumnRow:
+            block = record.block
+            if block is not self._checked_block:
+                if self._check_extra and not self._name_set.issuperset(block.columns):
+                    self._raise_extra(block.columns, f"row {self._rows_in}")
+                self._checked_block = block
+        elif self._check_extra and not self._name_set.issuperset(record):
             self._raise_extra(record, f"row {self._rows_in}")
         self._rows.append(record)
         self._rows_in += 1
@@ -172,9 +184,27 @@ class ParquetSink:
         rows = self._rows
         if not rows:
             return
-        columns = {name: [r.get(name) for r in rows] for name in self._names}
         first = self._rows_in - len(rows)
-        self._pending.append(to_record_batch(columns, self._plain, len(rows), where=self._where, first_row=first))
+        # Runs of consecutive ColumnRows of one block become column slices;
+        # everything else is transposed from dicts.
+        start = 0
+        while start < len(rows):
+            r0 = rows[start]
+            end = start + 1
+            if type(r0) is ColumnRow:
+                while (end < len(rows) and type(rows[end]) is ColumnRow and rows[end].block is r0.block
+                       and rows[end].i == r0.i + (end - start)):
+                    end += 1
+                cols = r0.block.columns
+                i0, i1 = r0.i, r0.i + (end - start)
+                columns = {name: cols[name][i0:i1] for name in self._names if name in cols}
+            else:
+                while end < len(rows) and type(rows[end]) is not ColumnRow:
+                    end += 1
+                columns = {name: [r.get(name) for r in rows[start:end]] for name in self._names}
+            self._pending.append(to_record_batch(columns, self._plain, end - start, where=self._where,
+                                                 first_row=first + start))
+            start = end
         self._pending_rows += len(rows)
         self._rows = []
 
