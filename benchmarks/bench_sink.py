@@ -15,6 +15,9 @@ Timed, each into a fresh file in a temporary folder, close included:
   fed one record dict at a time (as the twin publishes them);
 * (b) ``batches``: the same sink fed column batches (``dict`` of numpy
   arrays, curves as 2-D arrays; one batch = 4 row groups);
+* (d) ``column rows via bus``: one :class:`twin.column_rows.ColumnRow` per
+  record, views into blocks of 1024 rows — how the molding machine
+  publishes its cycles (it computes them in planned batches);
 * (c) baseline: ``pyarrow.parquet.write_table`` of the same Arrow table
   (dictionary columns encoded, lineage metadata) with the same writer
   options (:func:`twin.parquet_encoding.parquet_write_options`) and row
@@ -112,11 +115,14 @@ def bench_topic(topic: str, rows: list[dict], repeat: int, tmp: Path) -> list[Re
     meta = {"run_id": "bench", "seed": 1, "config_hash": "bench", "code_version": "bench"}
     group = DEFAULT_ROW_GROUP_ROWS[topic]
     batches = column_batches(rows, schema, 4 * group)
+    from twin.column_rows import ColumnBlock
+
+    blocks = [ColumnBlock(b, len(next(iter(b.values())))) for b in column_batches(rows, schema, 1024)]
     table = arrow_table(rows, schema, meta)
     options = parquet_write_options(schema)
     n = len(rows)
     mb = table.nbytes / 1e6
-    files = {k: tmp / f"{topic}-{k}.parquet" for k in ("rows", "batches", "pyarrow")}
+    files = {k: tmp / f"{topic}-{k}.parquet" for k in ("rows", "views", "batches", "pyarrow")}
 
     def via_rows() -> None:
         bus = Bus()
@@ -124,6 +130,15 @@ def bench_topic(topic: str, rows: list[dict], repeat: int, tmp: Path) -> list[Re
         sink.attach(bus)
         for rec in rows:
             bus.publish(topic, rec)
+        sink.close()
+
+    def via_views() -> None:
+        bus = Bus()
+        sink = ParquetSink(lambda name: tmp / name, topic, schema, metadata=meta, filename=files["views"].name)
+        sink.attach(bus)
+        for b in blocks:
+            for i in range(b.n):
+                bus.publish(topic, b.row(i))
         sink.close()
 
     def via_batches() -> None:
@@ -137,10 +152,10 @@ def bench_topic(topic: str, rows: list[dict], repeat: int, tmp: Path) -> list[Re
     def direct() -> None:
         pq.write_table(table, files["pyarrow"], row_group_size=group, **options)
 
-    t = interleaved({"rows": via_rows, "batches": via_batches, "pyarrow": direct}, repeat)
+    t = interleaved({"rows": via_rows, "views": via_views, "batches": via_batches, "pyarrow": direct}, repeat)
     sizes = {k: p.stat().st_size for k, p in files.items()}
     payload = {k: p.read_bytes() for k, p in files.items()}
-    identical = payload["rows"] == payload["batches"] == payload["pyarrow"]
+    identical = payload["rows"] == payload["views"] == payload["batches"] == payload["pyarrow"]
     rate = {k: n / t[k].best for k in t}
     shape = {"rows": n, "arrow_MB": mb, "row_group_rows": group, "batch_rows": 4 * group,
              "file_MB": {k: v / 1e6 for k, v in sizes.items()},
@@ -150,7 +165,8 @@ def bench_topic(topic: str, rows: list[dict], repeat: int, tmp: Path) -> list[Re
     out = [Result(f"sink {topic}: pyarrow write_table (baseline)", rate["pyarrow"], "rows/s",
                   note=f"{what}, {mb / t['pyarrow'].best:.0f} MB/s",
                   extra={"timing": t["pyarrow"].summary(), **shape})]
-    for key, label in (("rows", "ParquetSink, rows via bus"), ("batches", "ParquetSink, column batches")):
+    for key, label in (("rows", "ParquetSink, dict rows via bus"), ("views", "ParquetSink, column rows via bus"),
+                       ("batches", "ParquetSink, column batches")):
         out.append(Result(f"sink {topic}: {label}", rate[key], "rows/s", baseline=rate["pyarrow"],
                           ratio=ratio(rate[key], rate["pyarrow"]), target=TARGET_RATIO,
                           note=f"{mb / t[key].best:.0f} MB/s vs {mb / t['pyarrow'].best:.0f} MB/s",
