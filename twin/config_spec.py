@@ -85,6 +85,9 @@ SPEC: dict[str, Field] = {
     ),
     # [material]
     "material.grade": Field(str, "-", "polymer grade (physics/molding/materials.py)", choices=tuple(MATERIALS)),
+    "material.viscosity_factor": Field(
+        float, "-", "scales the grade's zero-shear viscosity (real compound against the catalogue grade)",
+        min=0.05, max=20.0),
     "material.glass_fiber_pct": Field(float, "wt%", "glass-fibre mass fraction", min=0.0, max=60.0),
     # [setpoints]
     "setpoints.melt_temp_C": Field(float, "degC", "barrel / nozzle set temperature", min=150.0, max=350.0),
@@ -114,6 +117,9 @@ SPEC: dict[str, Field] = {
         float, "mm", "diameter of nozzle + sprue + runner taken as one round channel", max=30.0, **_POS),
     "mold.runner_length_mm": Field(float, "mm", "length of nozzle + sprue + runner", min=0.0, max=2000.0),
     "mold.runner_projected_area_cm2": Field(float, "cm2", "projected area of the runner", min=0.0, max=2000.0),
+    "mold.cooling_conductance_W_K": Field(
+        float, "W/K", "mold-to-coolant conductance UA: sets how far the cavity surface runs above the coolant",
+        min=1.0, max=100000.0),
     "mold.half_temp_difference_K": Field(
         float, "K", "moving minus fixed mold-half surface temperature", min=-30.0, max=30.0),
     "mold.vent_count": Field(int, "-", "number of vents (0 = unvented)", min=0, max=200),

@@ -22,7 +22,8 @@ from physics.molding import pvt
 from physics.molding.clamp import critical_flash_gap_mm, parting_gap_mm, separating_force_kN
 from physics.molding.cooling import centre_temperature_ratio, mean_temperature_ratio, thermal_diffusivity_m2_s
 from physics.molding.defects import DefectThresholds, classify
-from physics.molding.filling import N_CELLS, FillInputs, fill_cavity
+from physics.molding.filling import N_CELLS, VISCOUS_HEAT_RETAINED, FillInputs, fill_cavity
+from physics.molding.mold_thermal import heat_per_shot_J, surface_rise_K
 from physics.molding.geometry import MoldGeometry, screw_area_m2
 from physics.molding.materials import GLASS_CP_J_KGK, GLASS_DENSITY_KG_M3, GLASS_K_W_MK, Material, get_material
 from physics.molding.packing import PackInputs, pack_cavity
@@ -56,6 +57,8 @@ class MachineParams:
 @dataclass(frozen=True)
 class MoldExtras:
     half_temp_difference_K: float
+    cooling_conductance_W_K: float
+    handling_time_s: float
     vent_area_m2: float
     last_fill_air_fraction: float
     parting_gap_initial_mm: float
@@ -66,8 +69,12 @@ class MoldingModel:
     """Reduced-order physics of one machine + mold + grade."""
 
     def __init__(self, material: Material, glass_fiber_pct: float, geometry: MoldGeometry,
-                 machine: MachineParams, mold: MoldExtras, thresholds: DefectThresholds):
+                 machine: MachineParams, mold: MoldExtras, thresholds: DefectThresholds,
+                 viscosity_factor: float = 1.0):
         self.material = material
+        #: Scales the grade's zero-shear viscosity: the unknown real compound
+        #: (filler, additives, lot) against the catalogue grade; calibrated.
+        self.viscosity_factor = float(viscosity_factor)
         self.glass_mass_fraction = glass_fiber_pct / 100.0
         self.geometry = geometry
         self.machine = machine
@@ -91,12 +98,15 @@ class MoldingModel:
             machine=MachineParams.from_config(cfg["machine"]),
             mold=MoldExtras(
                 half_temp_difference_K=float(mold["half_temp_difference_K"]),
+                cooling_conductance_W_K=float(mold["cooling_conductance_W_K"]),
+                handling_time_s=float(cfg["cell"]["robot_takeout_s"]),
                 vent_area_m2=vent_area,
                 last_fill_air_fraction=float(mold["last_fill_air_fraction"]),
                 parting_gap_initial_mm=float(mold["parting_gap_initial_mm"]),
                 mold_stiffness_kN_per_mm=float(mold["mold_stiffness_kN_per_mm"]),
             ),
             thresholds=DefectThresholds.from_config(cfg["defects"]),
+            viscosity_factor=float(cfg["material"]["viscosity_factor"]),
         )
 
     def _conductivity(self, rho_kg_m3):
@@ -124,7 +134,7 @@ class MoldingModel:
         H = mc.screw_channel_depth_mm * 1e-3
         phi = np.deg2rad(mc.screw_flight_angle_deg)
         Lm = mc.metering_length_mm * 1e-3
-        lot = st["lot_factor"]
+        lot = st["lot_factor"] * self.viscosity_factor
         p_back = sp["back_pressure_bar"] * 1e5
 
         # --- plasticizing: melt temperature and dosing time
@@ -137,12 +147,20 @@ class MoldingModel:
         dose_m3 = (sp["dosing_volume_cm3"] + st["dosing_offset_cm3"]) * 1e-6
         torque = screw_torque_Nm(mat.viscosity, D, sp["screw_speed_rpm"], H, Lm, sp["melt_temp_C"], lot)
 
-        # --- mold wall and melt properties
-        wall_C = sp["mold_temp_C"] + st["mold_temp_offset_K"]
+        # --- mold wall: coolant set point, the shot's heat load at this cycle
+        # time (mold_thermal), and the twin's warm-up/coolant disturbances.
+        q_vel = sp["injection_velocity_mm_s"] * 1e-3 * A * st["velocity_factor"]
+        dosing_est_s = (sp["dosing_volume_cm3"] - 0.8 * sp["switchover_volume_cm3"]) * 1e-6 / q_plast
+        cycle_est_s = (mc.close_time_s + (sp["dosing_volume_cm3"] - sp["switchover_volume_cm3"]) * 1e-6 / q_vel
+                       + sp["hold_time_s"] + np.maximum(sp["cooling_time_s"], dosing_est_s + DECOMPRESSION_S)
+                       + mc.open_time_s + mc.eject_time_s + self.mold.handling_time_s)
+        shot_kg = (geo.cavity_volume_m3 + geo.runner_volume_m3) * pvt.density_kg_m3(mat.pvt, 23.0, 0.0, w)
+        load_J = heat_per_shot_J(shot_kg, self.cp_J_kgK, melt_C, mat.ejection_temp_C, mat.latent_heat_J_kg, w)
+        wall_rise_K = surface_rise_K(load_J, cycle_est_s, self.mold.cooling_conductance_W_K)
+        wall_C = sp["mold_temp_C"] + wall_rise_K + st["mold_temp_offset_K"]
         rho_melt = pvt.density_kg_m3(mat.pvt, melt_C, 0.0, w)
         alpha = thermal_diffusivity_m2_s(self._conductivity(rho_melt), rho_melt, self.cp_J_kgK)
         kappa = pvt.compressibility_1_Pa(mat.pvt, melt_C, 0.0)
-        q_vel = sp["injection_velocity_mm_s"] * 1e-3 * A * st["velocity_factor"]
         leak = st["leak_cm3_s_per_kbar"] * 1e-6 / 1e8
 
         fill = fill_cavity(mat, geo, FillInputs(
@@ -158,7 +176,12 @@ class MoldingModel:
         # temperature at each cell's arrival time: the heat lost while filling
         # is already in that solution (it went into the frozen skin), so the
         # colder flow front must not be counted a second time.
-        fill_temp_C = melt_C
+        # The melt that comes to rest also keeps part of its viscous heating:
+        # all of the injection pressure's work is dissipated on the way from
+        # the screw to the flow front (ΔT = p/(ρ·cp) per unit volume), and the
+        # same retained fraction as at the front stays in the melt.
+        p_fill_mean = fill.rec_p_inj_Pa[:, 1:].mean(axis=1)
+        fill_temp_C = melt_C + VISCOUS_HEAT_RETAINED * p_fill_mean / (rho_melt * self.cp_J_kgK)
         pack = pack_cavity(mat, geo, PackInputs(
             melt_temp_C=melt_C, wall_temp_C=wall_C, fill_temp_C=fill_temp_C, lot_factor=lot, alpha_m2_s=alpha,
             glass_mass_fraction=np.full(B, w), q_velocity_m3_s=q_vel,
@@ -217,6 +240,8 @@ class MoldingModel:
         out = {
             "melt_C": melt_C,
             "wall_C": wall_C,
+            "wall_rise_K": wall_rise_K,
+            "fill_temp_C": fill_temp_C,
             "fill_fraction": fill.fill_fraction,
             "flow_front_temp_C": fill.flow_front_temp_C,
             # As machines log it: injection start to V/P switchover.

@@ -90,6 +90,11 @@ class Material:
     #: Flash-ignition temperatures by ASTM D1929 [IND, plastics handbooks]:
     #: PP ~ 350-370 °C, ABS ~ 390-400 °C, PE ~ 340 °C.
     ignition_temp_C: float
+    #: Latent heat released on solidification, J/kg: heat of fusion of the
+    #: fully crystalline polymer times a typical crystallinity [D, unverified
+    #: handbook values: PP 207 J/g x 0.5, HDPE 293 J/g x 0.6 (Wunderlich,
+    #: *Thermal Analysis of Polymeric Materials*); ABS is amorphous: 0].
+    latent_heat_J_kg: float = 0.0
     notes: str = field(default="", compare=False)
 
 
@@ -109,6 +114,7 @@ PP_579S = Material(
     mold_temp_range_C=(20.0, 60.0),
     flash_gap_mm=0.02,
     ignition_temp_C=360.0,
+    latent_heat_J_kg=103.5e3,
     notes="SABIC PP 579S, Moldex3D bank 2023.02.02; PVT generic default",
 )
 
@@ -147,6 +153,7 @@ HDPE_SABIC = Material(
     mold_temp_range_C=(20.0, 60.0),
     flash_gap_mm=0.02,
     ignition_temp_C=340.0,
+    latent_heat_J_kg=175.8e3,
     notes="openInjMoldSim HDPE reference card; thermal data assumed equal to PP",
 )
 

@@ -120,7 +120,7 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
     p_cav_max = p_cav.copy()
     p_inj_max = p_inj.copy()
     swept_max = swept.copy()
-    q_prev = inp.q_hold_max_m3_s.copy()
+    q_prev = np.where(np.isnan(inp.t_switchover_s), inp.q_velocity_m3_s, inp.q_hold_max_m3_s)
     # The horizon: long enough for the thickest section to freeze shut.
     t_gate_seal_est = 2.0 * hg**2 / (np.pi**2 * inp.alpha_m2_s) + 0.5 - (t - inp.gate_arrival_s)
     horizon = np.maximum(np.maximum(t_gate_seal_est, 0.2), np.nan_to_num(t_sw, nan=0.0) + inp.hold_time_s - t + 0.5)
@@ -162,7 +162,10 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
         # melt ahead of it; pressure rises by the displaced volume over κ·V_front.
         v_front = np.maximum(inp.dosing_volume_m3 - swept, 1e-6)
         kappa_b = pvt.compressibility_1_Pa(mat.pvt, Tm, p_inj)
-        p_vel = np.minimum(p_inj + inp.q_velocity_m3_s * dt / (kappa_b * v_front), inp.p_limit_Pa)
+        # The displaced volume that did not flow on into the cavity (the last
+        # step's inflow, a one-step lag) or back over the check ring compresses it.
+        compressed = (inp.q_velocity_m3_s - np.maximum(q_prev, 0.0) - inp.leak_m3_s_per_Pa * p_inj) * dt
+        p_vel = np.clip(p_inj + compressed / (kappa_b * v_front), 0.0, inp.p_limit_Pa)
         p_drive = np.where(in_vel, p_vel, np.where(in_hold, inp.p_hold_Pa, inp.p_back_Pa))
         # Linearly implicit step of dm/dt = ρ·G·(p_drive − p_cav).
         a = rho_in * G * dt
