@@ -18,12 +18,12 @@ from twin.schema import DEFECT_TYPES
 from twin.simulate import simulate_molding
 
 #: config key -> (values, extra overrides) of the default sweeps. The
-#: switchover sweep runs at 230 bar hold: at the default 250 bar the hold
+#: switchover sweep runs at 200 bar hold: at the default 250 bar the hold
 #: phase still completes the fill from any switchover this shot allows.
 SWEEPS: dict[str, tuple[list[float], tuple[str, ...]]] = {
     "setpoints.hold_pressure_bar": ([200.0, 250.0, 300.0, 400.0], ()),
     "setpoints.hold_time_s": ([1.0, 2.0, 3.0, 4.0], ()),
-    "setpoints.switchover_volume_cm3": ([22.0, 30.0, 38.0, 46.0, 54.0], ("setpoints.hold_pressure_bar=230",)),
+    "setpoints.switchover_volume_cm3": ([22.0, 30.0, 38.0, 46.0, 54.0], ("setpoints.hold_pressure_bar=200",)),
     "material.glass_fiber_pct": ([0.0, 10.0, 20.0, 30.0], ()),
     "setpoints.clamp_force_kN": ([200.0, 250.0, 300.0, 600.0], ()),
     "setpoints.cooling_time_s": ([1.0, 4.0, 6.0, 10.0], ()),

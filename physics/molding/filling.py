@@ -22,8 +22,9 @@ Per step:
 3. The pressure needed to push the commanded flow Q through runner, gate
    and the filled cells (:mod:`physics.molding.hydraulics`). When it exceeds
    the active limit (the injection-pressure limit in the velocity phase,
-   the hold pressure after V/P switchover) the flow falls as
-   Q·(p_lim/p_req)^(1/n) (power-law scaling of the pressure drop).
+   the hold pressure after V/P switchover) the flow falls to where the
+   pressure-flow curve meets the limit (two evaluations and a log-log
+   secant; at low rates the melt approaches its Newtonian plateau).
 4. Leakage back over the check ring (∝ pressure) and compression of the
    melt ahead of the screw (Tait compressibility) are swept by the screw
    but do not reach the mold: the screw position, not the delivered
@@ -113,7 +114,6 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
     # Runner first: it fills without cavity resistance; its volume is swept.
     q_ref = inp.q_velocity_m3_s
     p_runner_ref = round_pressure_drop_Pa(c, q_ref, geo.runner_diameter_m / 2, geo.runner_length_m, Tm, inp.lot_factor)
-    p_gate_ref = slit_pressure_drop_Pa(c, q_ref, geo.gate_width_m, geo.gate_thickness_m, geo.gate_length_m, Tm, inp.lot_factor)
 
     t = geo.runner_volume_m3 / q_ref
     t_gate = t.copy()
@@ -157,15 +157,39 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         theta_b = np.exp(-LEVEQUE_COEF * (inp.alpha_m2_s[:, None] * t_res / (4.0 * h * h)) ** (2.0 / 3.0))
         T_b = Tw[:, None] + theta_range[:, None] * theta_b
         T_eval = np.maximum(T_b, Tnf)
-        dp_cells = slit_pressure_drop_Pa(c, q_ref[:, None], W, gap, dx, T_eval, inp.lot_factor[:, None])
-        p_cav_ref = dp_cells.sum(axis=1)
-        p_req_ref = p_runner_ref + p_gate_ref + p_cav_ref  # at q_ref
-        # Pressure needed at the commanded flow (power-law scaling from q_ref).
-        p_req = p_req_ref * (q_cmd / q_ref) ** c.n
+        def pressure_at(q):
+            """Screw-to-front pressure (and the cavity's share) at flow q, Cross viscosity throughout."""
+            pc = slit_pressure_drop_Pa(c, q[:, None], W, gap, dx, T_eval, inp.lot_factor[:, None]).sum(axis=1)
+            pr = round_pressure_drop_Pa(c, q, geo.runner_diameter_m / 2, geo.runner_length_m, Tm, inp.lot_factor)
+            pg = slit_pressure_drop_Pa(c, q, geo.gate_width_m, geo.gate_thickness_m, geo.gate_length_m, Tm,
+                                       inp.lot_factor)
+            return pr + pg + pc, pc
+
+        def flow_at_limit(q_want, p_lim):
+            """Flow, pressure and cavity share when the pressure may not exceed p_lim.
+
+            Two evaluations of the real (Cross) pressure-flow curve and a
+            log-log secant between them: a plain power-law extrapolation
+            with the high-rate index n would understate the flow at low
+            pressure, where the melt approaches its Newtonian plateau.
+            """
+            p_want, pc_want = pressure_at(q_want)
+            limited = p_want > p_lim
+            if not limited.any():
+                return q_want, p_want, pc_want
+            q1 = q_want * np.minimum(1.0, p_lim / p_want) ** inv_n
+            p1, pc1 = pressure_at(q1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                n_eff = np.log(p_want / p1) / np.log(q_want / q1)
+            n_eff = np.clip(np.nan_to_num(n_eff, nan=c.n), c.n, 1.0)
+            q2 = q1 * (p_lim / p1) ** (1.0 / n_eff)
+            share = pc1 / p1
+            q_out = np.where(limited, q2, q_want)
+            p_out = np.where(limited, p_lim, p_want)
+            return q_out, p_out, np.where(limited, p_out * share, pc_want)
+
         p_lim = np.where(in_hold, inp.p_hold_Pa, inp.p_limit_Pa)
-        ratio = np.minimum(1.0, p_lim / p_req)
-        q = q_cmd * ratio**inv_n
-        p = np.minimum(p_req, p_lim)
+        q, p, p_cav_now = flow_at_limit(q_cmd, p_lim)
         leak = inp.leak_m3_s_per_Pa * p
         q_del = np.maximum(q - leak, 1e-12)
         dt = dV / q_del
@@ -176,9 +200,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         crosses = active & ~in_hold & (swept_new >= inp.switchover_volume_m3)
         if crosses.any():
             frac = np.clip((inp.switchover_volume_m3 - swept) / np.maximum(swept_new - swept, 1e-15), 0.0, 1.0)
-            p_req_h = p_req_ref * (inp.q_hold_max_m3_s / q_ref) ** c.n
-            q_h = inp.q_hold_max_m3_s * np.minimum(1.0, inp.p_hold_Pa / p_req_h) ** inv_n
-            p_h = np.minimum(p_req_h, inp.p_hold_Pa)
+            q_h, p_h, _ = flow_at_limit(inp.q_hold_max_m3_s, inp.p_hold_Pa)
             q_h_del = np.maximum(q_h - inp.leak_m3_s_per_Pa * p_h, 1e-12)
             dt_split = frac * dt + (1.0 - frac) * dV / q_h_del
             t_sw = np.where(crosses, t + frac * dt, t_sw)
@@ -192,7 +214,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         # faster than real time: t_res grows by at most the step duration.
         t_res_new = np.minimum((k + 1) * dx * W * h / np.maximum(q_del, 1e-12), front_age + dt)
         theta_f = np.exp(-LEVEQUE_COEF * (inp.alpha_m2_s * t_res_new / (4.0 * h * h)) ** (2.0 / 3.0))
-        T_front_new = Tw + theta_range * theta_f + VISCOUS_HEAT_RETAINED * p_cav_ref * (q / q_ref) ** c.n / rho_cp
+        T_front_new = Tw + theta_range * theta_f + VISCOUS_HEAT_RETAINED * p_cav_now / rho_cp
         T_front_new = np.minimum(T_front_new, Tm + 30.0)
         hold_over = in_hold & (t + dt > t_sw + inp.hold_time_s)
         bottomed = swept_new > inp.dosing_volume_m3
@@ -214,7 +236,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         rec_p[:, k + 1] = p_inj
         rec_s[:, k + 1] = swept
         # Pressure at the gate-side cavity sensor: the cavity's share of the actual pressure.
-        rec_pg[:, k + 1] = np.where(go, p * p_cav_ref / p_req_ref, rec_pg[:, k])
+        rec_pg[:, k + 1] = np.where(go, p_cav_now, rec_pg[:, k])
 
     finite = np.isfinite(t_arr)
     mean_arr = np.where(finite, t_arr, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1)

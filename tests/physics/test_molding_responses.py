@@ -30,9 +30,9 @@ def test_hold_time_heavier_fewer_sinks_until_gate_freeze():
 
 
 def test_earlier_switchover_lighter_then_short_shots():
-    # At 230 bar hold (at the default 250 bar the hold phase completes any fill).
+    # At 200 bar hold (at the default 250 bar the hold phase completes any fill).
     rows = response("setpoints.switchover_volume_cm3", [22.0, 30.0, 38.0, 46.0, 54.0],
-                    extra=("setpoints.hold_pressure_bar=230",))
+                    extra=("setpoints.hold_pressure_bar=200",))
     w = _col(rows, "part_weight_g")
     assert np.all(np.diff(w) < 0), w
     short = _col(rows, "rate_short_shot")
