@@ -99,14 +99,11 @@ def render_cycle(phys: dict, i: int, timing: CycleTiming, sp: dict, extra: dict,
     dose_mm = float(phys["dosing_volume_mm"][i])
 
     # --- screw travel and injection pressure from the physics records
-    full = bool(fill.full[i])
-    rt = fill.rec_t_s[i]
-    rs = fill.rec_swept_m3[i]
-    rp = fill.rec_p_inj_Pa[i]
-    if full:
-        rt = np.concatenate([rt, pack.rec_t_s[i, 1:]])
-        rs = np.concatenate([rs, pack.rec_swept_m3[i, 1:]])
-        rp = np.concatenate([rp, pack.rec_p_inj_Pa[i, 1:]])
+    # Filling records, then packing records (every cycle is packed, a stalled
+    # short shot too: physics.molding.packing).
+    rt = np.concatenate([fill.rec_t_s[i], pack.rec_t_s[i, 1:]])
+    rs = np.concatenate([fill.rec_swept_m3[i], pack.rec_swept_m3[i, 1:]])
+    rp = np.concatenate([fill.rec_p_inj_Pa[i], pack.rec_p_inj_Pa[i, 1:]])
     keep = rt <= timing.hold_end_s
     rt, rs, rp = np.concatenate([[0.0], rt[keep], [timing.hold_end_s]]), \
         np.concatenate([[0.0], rs[keep], [rs[keep][-1] if keep.any() else 0.0]]), \
@@ -131,11 +128,10 @@ def render_cycle(phys: dict, i: int, timing: CycleTiming, sp: dict, extra: dict,
     near_t += list(t_inj0 + ft[1:])
     near_v += list(fill.rec_p_gate_Pa[i, 1:] / 1e5)
     far_t, far_v = [0.0, t_inj0 + ft[-1]], [0.0, 0.0]
-    if full:
-        near_t += list(t_inj0 + pack.rec_t_s[i, 1:])
-        near_v += list(pack.rec_p_near_Pa[i, 1:] / 1e5)
-        far_t += list(t_inj0 + pack.rec_t_s[i, 1:])
-        far_v += list(pack.rec_p_far_Pa[i, 1:] / 1e5)
+    near_t += list(t_inj0 + pack.rec_t_s[i, 1:])
+    near_v += list(pack.rec_p_near_Pa[i, 1:] / 1e5)
+    far_t += list(t_inj0 + pack.rec_t_s[i, 1:])
+    far_v += list(pack.rec_p_far_Pa[i, 1:] / 1e5)
     decay_tau = max(0.25 * timing.cool_s, 0.5)
     last_t = near_t[-1]
     tail = np.linspace(0.0, 4.0 * decay_tau, 6)

@@ -14,7 +14,7 @@ vent capacity → burn marks; thresholds → defect flags.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -91,8 +91,15 @@ class MoldingModel:
     def from_config(cls, cfg: dict) -> "MoldingModel":
         mold = cfg["mold"]
         vent_area = mold["vent_count"] * mold["vent_depth_mm"] * 1e-3 * mold["vent_width_mm"] * 1e-3
+        material = get_material(cfg["material"]["grade"])
+        f = float(cfg["material"]["specific_volume_factor"])
+        if f != 1.0:
+            # A real compound denser or lighter than the catalogue grade: scale
+            # the Tait zero-pressure volumes (b1m, b1s, b7), keep the shape.
+            t = material.pvt
+            material = replace(material, pvt=replace(t, b1m=t.b1m * f, b1s=t.b1s * f, b7=t.b7 * f))
         return cls(
-            material=get_material(cfg["material"]["grade"]),
+            material=material,
             glass_fiber_pct=float(cfg["material"]["glass_fiber_pct"]),
             geometry=MoldGeometry.from_config(mold),
             machine=MachineParams.from_config(cfg["machine"]),
@@ -191,21 +198,19 @@ class MoldingModel:
             dosing_volume_m3=dose_m3, switchover_volume_m3=dose_m3 - sp["switchover_volume_cm3"] * 1e-6,
             leak_m3_s_per_Pa=leak, t_full_s=fill.t_end_s, t_switchover_s=fill.t_switchover_s,
             swept_m3=fill.swept_m3, p_inj_Pa=fill.p_inj_end_Pa, mean_arrival_s=fill.mean_arrival_s,
-            gate_arrival_s=fill.gate_arrival_s, full=fill.full,
+            gate_arrival_s=fill.gate_arrival_s, fill_fraction=fill.fill_fraction,
         ))
 
-        # --- part mass: sealed state for full parts; frozen partial fill for short shots
+        # --- part mass: the sealed state of the filled volume (short shots included)
         V = geo.cavity_volume_m3
-        short_mass = fill.fill_fraction * V * pvt.density_kg_m3(mat.pvt, fill_temp_C, 0.0, w)
-        mass_kg = np.where(fill.full, pack.mass_kg, short_mass)
+        mass_kg = pack.mass_kg
         shrink = volumetric_shrinkage(mat.pvt, np.maximum(mass_kg, 1e-9), V * np.maximum(fill.fill_fraction, 1e-3), w)
 
         # --- timing: hold end, dosing in parallel with cooling, ejection
         t_sw = np.where(np.isnan(fill.t_switchover_s), pack.t_switchover_s, fill.t_switchover_s)
-        t_sw = np.where(fill.full, t_sw, np.nan_to_num(fill.t_switchover_s, nan=fill.t_end_s))
         t_hold_end = t_sw + sp["hold_time_s"]
         # Dosing refills what the screw swept: from the cushion back to the dosing position.
-        dosing_s = np.where(fill.full, pack.swept_max_m3, fill.swept_m3) / q_plast
+        dosing_s = pack.swept_max_m3 / q_plast
         cool_phase_s = np.maximum(sp["cooling_time_s"], dosing_s + DECOMPRESSION_S)
         t_eject = t_hold_end + cool_phase_s
         since_fill = t_eject - fill.mean_arrival_s
@@ -218,7 +223,7 @@ class MoldingModel:
         # --- clamp balance and flash. The mean cavity pressure at the peak is
         # about the mean of the near-gate and end-of-flow pressures; the end
         # of flow sees ~half the gate pressure at that moment (packing gradient).
-        p_cav_max_bar = np.where(fill.full, pack.p_cav_max_Pa, fill.rec_p_gate_Pa.max(axis=1)) / 1e5
+        p_cav_max_bar = np.maximum(pack.p_cav_max_Pa, fill.rec_p_gate_Pa.max(axis=1)) / 1e5
         p_mean_peak_bar = 0.75 * p_cav_max_bar
         f_sep = separating_force_kN(p_mean_peak_bar, geo.projected_area_m2)
         gap = parting_gap_mm(f_sep, sp["clamp_force_kN"], self.mold.mold_stiffness_kN_per_mm,
@@ -232,7 +237,7 @@ class MoldingModel:
                                    self.mold.last_fill_air_fraction, fill.p_max_Pa)
 
         p_inj_max_bar = np.maximum(fill.p_max_Pa, pack.p_inj_max_Pa) / 1e5
-        swept_max_m3 = np.where(fill.full, pack.swept_max_m3, fill.swept_m3)
+        swept_max_m3 = pack.swept_max_m3
         cushion_mm = (dose_m3 - swept_max_m3) / A * 1e3
         defects = classify(self.thresholds, fill_fraction=fill.fill_fraction, parting_gap_mm=gap,
                            critical_gap_mm=gap_crit, air_temp_C=air_C, ignition_temp_C=mat.ignition_temp_C,
@@ -249,12 +254,12 @@ class MoldingModel:
             "fill_time_s": fill.t_end_s,
             "t_switchover_s": t_sw,
             "t_hold_end_s": t_hold_end,
-            "t_seal_s": np.where(fill.full, pack.t_seal_s, fill.t_end_s),
+            "t_seal_s": pack.t_seal_s,
             "dosing_time_s": dosing_s,
             "cool_phase_s": cool_phase_s,
             "t_eject_s": t_eject,
-            "gate_freeze_time_s": np.where(fill.full, pack.t_seal_s - fill.t_end_s, 0.0),
-            "seal_pressure_bar": np.where(fill.full, pack.p_seal_Pa / 1e5, 0.0),
+            "gate_freeze_time_s": pack.t_seal_s - fill.gate_arrival_s,
+            "seal_pressure_bar": pack.p_seal_Pa / 1e5,
             "part_weight_g": mass_kg * 1e3,
             "volumetric_shrinkage_pct": shrink * 100.0,
             "max_injection_pressure_bar": p_inj_max_bar,

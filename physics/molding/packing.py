@@ -1,6 +1,6 @@
 """Packing and holding: mass flow through a freezing gate until it seals.
 
-After the cavity is volumetrically full the mass in it grows (or, after the
+After filling ends (the cavity is full, or the front has stalled) the mass in it grows (or, after the
 hold pressure drops, shrinks by backflow) through the gate:
 
     dm/dt = ρ_in · G(t) · (p_drive(t) − p_cav(m, T̄(t)))
@@ -72,7 +72,7 @@ class PackInputs:
     p_inj_Pa: np.ndarray
     mean_arrival_s: np.ndarray
     gate_arrival_s: np.ndarray       # melt reached the gate
-    full: np.ndarray                 # only full cavities are packed
+    fill_fraction: np.ndarray        # filled share of the cavity: a stalled short shot is packed too
 
 
 @dataclass
@@ -95,7 +95,10 @@ class PackResult:
 
 def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult:
     c = mat.viscosity
-    V = geo.cavity_volume_m3
+    # The filled volume is what the pressure packs: a fill that stalled short
+    # of the end (hold time over, front frozen) still takes pressure behind
+    # the front, so its weight joins the full parts' continuously.
+    V = geo.cavity_volume_m3 * inp.fill_fraction
     Tw, Tm = inp.wall_temp_C, inp.melt_temp_C
     w = inp.glass_mass_fraction
     Tnf = mat.no_flow_temp_C
@@ -112,7 +115,7 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
     swept = inp.swept_m3.copy()
     p_inj = inp.p_inj_Pa.copy()
     t_sw = inp.t_switchover_s.copy()
-    sealed = ~inp.full
+    sealed = np.zeros(len(t), dtype=bool)
     t_seal = np.where(sealed, t, np.nan)
     p_seal = np.where(sealed, 0.0, np.nan)
     T_seal = np.where(sealed, cavity_temp(t), np.nan)
