@@ -8,6 +8,8 @@
     twinloop demo [--out runs/demo]
     twinloop config show [--config my.toml] [--set key=value ...]
     twinloop config check my.toml [--set key=value ...]
+    twinloop ingest molding LOG.csv --mapping MAP.toml --out DIR [--skip-bad-rows] [--overwrite]
+    twinloop ingest curves FILE... --mapping MAP.toml --out DIR [--skip-bad-rows] [--overwrite]
 
 The configuration is resolved and validated (:func:`twin.config.load_config`)
 before anything is written: a bad config prints every problem to stderr and
@@ -16,6 +18,11 @@ report and the demo are imported only when their command runs, so the CLI
 (and ``config``) works without them. ``simulate molding`` and ``demo`` write
 ``report.html`` into the run folder (:mod:`scenarios.report_molding`, through
 the simulator's ``finalize`` hook) and print its absolute path.
+
+``ingest`` maps a real machine log onto the twin's schema with a mapping
+file (:mod:`twin.ingest`): a bad mapping exits with status 2, bad data with
+status 1, each with a message naming file, column and row; nothing is
+written in either case.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from twin.config import ConfigError, config_hash, dump_toml, load_config
 from twin.runfolder import RunFolder, RunFolderExistsError
@@ -71,7 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, help="TOML config file")
     _add_set_arg(check)
     check.set_defaults(handler=_cmd_config_check)
+    _add_ingest_parser(commands)
     return parser
+
+
+def _add_ingest_parser(commands: argparse._SubParsersAction) -> None:
+    ingest = commands.add_parser("ingest", help="map a real machine log onto the twin's schema (a run folder)")
+    kinds = ingest.add_subparsers(dest="ingest_kind", required=True, metavar="KIND")
+    molding = kinds.add_parser("molding", help="a molding machine's cycle log (CSV), one row per cycle")
+    molding.add_argument("src", type=Path, help="the log file")
+    curves = kinds.add_parser("curves", help="per-cycle curve files (Arburg MeasurementChart text or CSV)")
+    curves.add_argument("files", type=Path, nargs="+", help="curve files")
+    for sub, handler in ((molding, _cmd_ingest_molding), (curves, _cmd_ingest_curves)):
+        sub.add_argument("--mapping", type=Path, required=True, help="mapping file (TOML), e.g. mappings/kamp.toml")
+        sub.add_argument("--out", type=Path, required=True, help="output run folder (created atomically)")
+        sub.add_argument("--skip-bad-rows", action="store_true",
+                         help="drop bad rows (listed in dropped_rows.csv) instead of stopping at the first")
+        sub.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --out folder")
+        sub.set_defaults(handler=handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,6 +171,47 @@ def _cmd_config_show(args: argparse.Namespace) -> int:
 def _cmd_config_check(args: argparse.Namespace) -> int:
     cfg = load_config(args.file, args.set)
     sys.stdout.write(f"OK {args.file} (config_hash {config_hash(cfg)})\n")
+    return EXIT_OK
+
+
+def _cmd_ingest_molding(args: argparse.Namespace) -> int:
+    from twin.ingest import ingest_molding
+
+    return _run_ingest(lambda: ingest_molding(args.src, args.mapping, args.out, skip_bad_rows=args.skip_bad_rows,
+                                              overwrite=args.overwrite))
+
+
+def _cmd_ingest_curves(args: argparse.Namespace) -> int:
+    from twin.ingest import ingest_curves
+
+    return _run_ingest(lambda: ingest_curves(args.files, args.mapping, args.out, skip_bad_rows=args.skip_bad_rows,
+                                             overwrite=args.overwrite))
+
+
+def _run_ingest(run: Callable[[], Path]) -> int:
+    """Run an ingestion; print the run folder and its counts, or the error (exit 2: mapping, 1: data)."""
+    import json
+
+    from twin.ingest import IngestError, MappingError
+
+    try:
+        out = run()
+    except MappingError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except IngestError as exc:
+        _error(f"nothing written: {exc}")
+        return EXIT_FAILURE
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    sys.stdout.write(f"run folder: {out}\n")
+    if "rows_read" in metrics:
+        sys.stdout.write(f"rows: {metrics['rows_read']} read, {metrics['rows_written']} written, "
+                         f"{metrics['rows_dropped']} dropped\n")
+    curves = metrics.get("curves")
+    if curves:
+        sys.stdout.write(f"curves: {curves['rows_written']} written, {curves['files_missing']} files missing\n")
+    if (out / "dropped_rows.csv").exists():
+        sys.stdout.write(f"dropped rows: {out / 'dropped_rows.csv'}\n")
     return EXIT_OK
 
 
