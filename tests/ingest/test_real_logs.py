@@ -75,6 +75,8 @@ def test_kassel_timestamps_filled_and_ordered(kassel):
     assert np.all(np.diff(start) >= 0)
     m = _metrics(kassel)
     assert m["timestamps_filled"] == 2874 and m["rows_dropped"] == 0
+    # the long reference runs without times are spread over the night by the interpolation
+    assert m["timestamps_filled_off_date"] == 1354
     assert m["time_span"]["first_start_local"] == "2024-06-05T15:51:36+02:00"
     assert m["time_span"]["last_start_local"] == "2024-06-14T12:51:31+02:00"
     end = t.column("end_time").cast("int64").to_numpy()

@@ -13,6 +13,7 @@ that go into ``metrics.json`` (files read, missing, resampled, skipped).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from twin.ingest.units import UnitError, canonical_unit, converter
 from twin.schema import CURVES_SCHEMA
 
 __all__ = ["curve_row", "CurveCollector"]
+
+log = logging.getLogger(__name__)
 
 
 def curve_row(data: CurveData, spec: CurvesSpec, *, run_id: str, machine_id: str, cycle_id: int,
@@ -79,6 +82,7 @@ class CurveCollector:
                                    screw_diameter_mm=self.screw_diameter_mm))
         self.sha256.append(data.sha256)
         if data.resampled:
+            log.info("%s: time steps not uniform, resampled at %g s", path, data.sample_interval_s)
             self.resampled.append(str(path))
 
     def table(self) -> pa.Table:

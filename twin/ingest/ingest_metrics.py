@@ -7,6 +7,7 @@ Keys (cycle logs)::
     rows_written        rows in cycles.parquet
     rows_dropped        rows left out (--skip-bad-rows); dropped_by_kind counts problems per kind
     timestamps_filled   missing timestamps interpolated ([time] fill = "interpolate")
+    timestamps_filled_off_date   of those, how many landed on another day than their date cell
     order               "check" (file order, verified) or "sort" (sorted by time)
     time_span           first/last start_time (UTC and the log's time zone) and the span in hours
     null_counts         per cycles column: how many written rows are null

@@ -86,6 +86,7 @@ def ingest_molding(src: Path | str, mapping: Path | str | Mapping, out: Path | s
         "rows_dropped": dropped_rows,
         "dropped_by_kind": reason_counts(problems),
         "timestamps_filled": data.timestamps_filled,
+        "timestamps_filled_off_date": data.timestamps_filled_off_date,
         "order": spec.time.order if spec.time else "check",
         **cycles_metrics(cycles, spec.time.timezone if spec.time else "UTC"),
     }

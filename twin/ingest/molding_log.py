@@ -19,6 +19,7 @@ the same instant.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,12 @@ from twin.ingest.fields import read_field
 from twin.ingest.labels import read_labels
 from twin.ingest.mapping_spec import Mapping
 from twin.ingest.textfile import TextFile, read_text_file
-from twin.ingest.timestamps import fill_times, order_problems, parse_times, sort_order
+from twin.ingest.timestamps import fill_times, filled_off_date, order_problems, parse_times, sort_order
 from twin.schema import DEFECT_TYPES
 
 __all__ = ["MoldingLog", "read_molding_log", "DEFAULT_MACHINE_ID"]
+
+log = logging.getLogger(__name__)
 
 #: machine_id of rows when the mapping gives none (the column is non-nullable).
 DEFAULT_MACHINE_ID = "unknown"
@@ -53,6 +56,7 @@ class MoldingLog:
     columns: dict[str, Any]
     problems: list[RowProblem] = field(default_factory=list)
     timestamps_filled: int = 0
+    timestamps_filled_off_date: int = 0
 
     @property
     def n_rows(self) -> int:
@@ -95,6 +99,10 @@ def read_molding_log(src: Path, mapping: Mapping, skip_bad_rows: bool) -> Moldin
     keep = _keep(len(table.rows), table, problems)
     ms, n_filled, fill_problems = fill_times(table, mapping.time, ms, present, keep, index)
     problems += fill_problems
+    off_date = filled_off_date(table, mapping.time, ms, keep & ~present, index) if n_filled else 0
+    if off_date:
+        log.warning("%s: %d of %d interpolated timestamps fall on another day than their %r cell", src, off_date,
+                    n_filled, mapping.time.date_column)
     keep = _keep(len(table.rows), table, problems)
     if mapping.time.order == "check":
         problems += order_problems(table, mapping.time, ms, keep, index)
@@ -106,7 +114,7 @@ def read_molding_log(src: Path, mapping: Mapping, skip_bad_rows: bool) -> Moldin
         rows = sort_order(ms, rows)
     columns = _columns(mapping, rows, ids, ms, values, labels)
     return MoldingLog(file=tf, table=table, rows=rows, columns=columns, problems=problems,
-                      timestamps_filled=n_filled)
+                      timestamps_filled=n_filled, timestamps_filled_off_date=off_date)
 
 
 def _wanted_columns(mapping: Mapping) -> list[tuple[str, str]]:

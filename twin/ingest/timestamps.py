@@ -32,7 +32,7 @@ from twin.ingest.csv_table import Table
 from twin.ingest.errors import IngestError, RowProblem, short
 from twin.ingest.mapping_spec import TimeSpec
 
-__all__ = ["parse_times", "fill_times", "order_problems", "sort_order", "format_ms"]
+__all__ = ["parse_times", "fill_times", "filled_off_date", "order_problems", "sort_order", "format_ms"]
 
 _UTC = dt.timezone.utc
 
@@ -90,6 +90,29 @@ def fill_times(table: Table, spec: TimeSpec, ms: np.ndarray, present: np.ndarray
     out = ms.copy()
     out[rows] = np.where(valid, ms[rows], np.round(filled).astype(np.int64))
     return out, int((~valid).sum()), []
+
+
+def filled_off_date(table: Table, spec: TimeSpec, ms: np.ndarray, filled: np.ndarray, index: dict[str, int]) -> int:
+    """How many filled timestamps fall on another local day than their row's date cell (date + time columns only).
+
+    Interpolating by row order assumes cycles ran evenly between the valid
+    neighbours; a long run without times (Kassel's reference_02) can then
+    spill past midnight while its date column says otherwise. The count goes
+    into ``metrics.json`` as a warning sign, the timestamps are kept.
+    """
+    if spec.date_column is None or not filled.any():
+        return 0
+    zone = ZoneInfo(spec.timezone)
+    parse = _Parser(spec.date_format or "", zone)
+    col = index[spec.date_column]
+    off = 0
+    for i in np.flatnonzero(filled):
+        day = parse(table.rows[i][col].strip())
+        if day is None:
+            continue
+        local = dt.datetime.fromtimestamp(int(ms[i]) / 1000.0, tz=zone).date()
+        off += local != day.date()  # type: ignore[attr-defined]
+    return int(off)
 
 
 def order_problems(table: Table, spec: TimeSpec, ms: np.ndarray, keep: np.ndarray,
