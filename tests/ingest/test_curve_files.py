@@ -121,3 +121,10 @@ def test_log_with_curve_column(tmp_path):
     assert [r["cycle_id"] for r in c] == [2] and c[0]["machine_id"] == "m7"
     m = json.loads((out / "metrics.json").read_text())["curves"]
     assert (m["rows_written"], m["rows_without_file"], m["files_missing"]) == (1, 1, 1)
+
+
+def test_all_curve_files_bad_writes_nothing_even_when_skipping(tmp_path):
+    f, mp = _files(tmp_path, CHART.replace("0.0600;30;", "0.0600;3o;"))
+    with pytest.raises(IngestError, match="none of the 1 curve files could be read"):
+        ingest_curves([f], mp, tmp_path / "run", skip_bad_rows=True)
+    assert_nothing_written(tmp_path / "run")

@@ -65,7 +65,7 @@ def ingest_curves(files: Sequence[Path | str], mapping: Path | str | Mapping, ou
             collector.failed.append(str(path))
             problems.append(RowProblem(str(path), 0, k, "", str(path), str(exc), "curve_file"))
     if not collector.rows:
-        raise IngestError(f"none of the {len(paths)} curve files could be read (see dropped rows above): "
+        raise IngestError(f"none of the {len(paths)} curve files could be read: "
                           + "; ".join(p.reason for p in problems[:3]))
     code_version = package_version()
     metrics = {
