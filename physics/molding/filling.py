@@ -231,6 +231,12 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         front_age = np.where(go, t_res_new, front_age)
         t_arr[go, k] = t[go] - 0.5 * dt[go]
         filled = np.where(go, (k + 1) / n, filled)
+        # A front stopped by the end of the hold time got part of the way
+        # through this cell: credit that share, so the fill fraction (and the
+        # weight) fall continuously as the hold time runs short.
+        partial = active & hold_over & ~(shut | gate_sealed | (T_front_new < Tnf) | bottomed)
+        share = np.clip((t_sw + inp.hold_time_s - t) / np.maximum(dt, 1e-12), 0.0, 1.0)
+        filled = np.where(partial, (k + share) / n, filled)
         active = go
         rec_t[:, k + 1] = t
         rec_p[:, k + 1] = p_inj
