@@ -19,6 +19,7 @@ from twin.config import config_hash, dump_toml
 from twin.machine import RunContext
 from twin.metrics import summarize_cycles
 from twin.parquet_encoding import package_version
+from twin.replay import LogReplay
 from twin.runfolder import RunFolder
 from twin.schema import CURVES_SCHEMA, CYCLES_SCHEMA, EVENTS_SCHEMA
 from twin.sinks import MemorySink, ParquetSink
@@ -27,12 +28,15 @@ from twin.sinks import MemorySink, ParquetSink
 def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = None, hours: float | None = None,
                      progress: Callable[[float, float], None] | None = None, overwrite: bool = False,
                      finalize: Callable[[RunFolder, dict], None] | None = None,
-                     realtime_factor: float | None = None) -> Path:
+                     realtime_factor: float | None = None,
+                     replay: list[tuple[Path | str, float]] | None = None) -> Path:
     """Simulate the cell; returns the completed run folder.
 
     Exactly one of ``cycles`` (total over all machines) or ``hours`` (simulated).
     ``progress(done, total)`` is called as cycles complete, in cycles or in
-    simulated hours.
+    simulated hours. ``replay``: ingested real logs ``(run folder, time
+    scale)`` played into the same stream (:class:`twin.replay.LogReplay`),
+    so the run's files hold real rows beside the simulated ones.
     """
     if (cycles is None) == (hours is None):
         raise ValueError("give exactly one of cycles or hours")
@@ -65,6 +69,10 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
                          sample_interval_s=float(cfg["curves"]["sample_interval_ms"]) / 1000.0)
         cell = build_cell(cfg, ctx, realtime_factor=realtime_factor)
         env = cell.env
+        replays = [LogReplay(env, bus, d, time_scale=scale, name=f"replay{k + 1}")
+                   for k, (d, scale) in enumerate(replay or [])]
+        for r in replays:
+            r.start()
         done = env.event()
 
         def on_cycle(now: float) -> None:
@@ -84,7 +92,9 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
         for s in sinks:
             s.close()
         run.write_text("config.toml", dump_toml(cfg))
-        metrics = summarize_cycles(memory.rows, sim_seconds=env.now)
+        metrics = summarize_cycles([r for r in memory.rows if r["source"] == "sim"], sim_seconds=env.now)
+        if replays:
+            metrics["replayed_real_cycles"] = sum(r.published for r in replays)
         metrics.update({"run_id": run_id, "seed": seed, "config_hash": chash, "code_version": package_version()})
         run.write_json("metrics.json", metrics)
         if finalize is not None:
