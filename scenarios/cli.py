@@ -8,6 +8,8 @@
     twinloop demo [--out runs/demo]
     twinloop config show [--config my.toml] [--set key=value ...]
     twinloop config check my.toml [--set key=value ...]
+    twinloop gap --sim DIR --real DIR --out DIR [--features a,b,c] [--seed S] [--n-perm N]
+                 [--classifier quadratic|logreg|hgb] [--curve-points N] [--no-curves] [--overwrite]
     twinloop ingest molding LOG.csv --mapping MAP.toml --out DIR [--skip-bad-rows] [--overwrite]
     twinloop ingest curves FILE... --mapping MAP.toml --out DIR [--skip-bad-rows] [--overwrite]
 
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set_arg(check)
     check.set_defaults(handler=_cmd_config_check)
     _add_ingest_parser(commands)
+    _add_gap_parser(commands)
     return parser
 
 
@@ -220,6 +223,48 @@ def _report_run(run_dir: Path) -> None:
     sys.stdout.write(f"run folder: {run_dir}\n")
     if report.exists():
         sys.stdout.write(f"report: {report}\n")
+
+
+def _add_gap_parser(commands: argparse._SubParsersAction) -> None:
+    gap = commands.add_parser("gap", help="sim-to-real gap metrics of two record sets (metrics.json, report.html)")
+    gap.add_argument("--sim", type=Path, required=True, help="simulated run folder (cycles.parquet, curves.parquet)")
+    gap.add_argument("--real", type=Path, required=True, help="real (or second) run folder")
+    gap.add_argument("--out", type=Path, required=True, help="output folder (created atomically)")
+    gap.add_argument("--features", type=_name_list, help="comma-separated features (default: the logged scalar "
+                                                          "features present in both)")
+    gap.add_argument("--seed", type=int, default=0, help="seed of every subsample, permutation and fold (default 0)")
+    gap.add_argument("--n-perm", type=_positive_int, default=500, help="MMD permutations (default 500)")
+    gap.add_argument("--classifier", choices=("quadratic", "logreg", "hgb"), default="quadratic",
+                     help="classifier of the two-sample test (default quadratic)")
+    gap.add_argument("--curve-points", type=_positive_int, default=256,
+                     help="grid points per channel for the raw-curve classifier (default 256)")
+    gap.add_argument("--no-curves", action="store_true", help="skip the sensor-curve metrics")
+    gap.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --out folder")
+    gap.set_defaults(handler=_cmd_gap)
+
+
+def _cmd_gap(args: argparse.Namespace) -> int:
+    RunFolder(args.out, overwrite=args.overwrite).check_target()  # fail before any computation
+    from learners.gap import GapInputError, SimRealGap
+    from scenarios.report_gap import METRICS_NAME, REPORT_NAME, write_gap_run
+
+    gap = SimRealGap(args.features, curves=not args.no_curves, n_perm=args.n_perm, classifier=args.classifier,
+                     curve_points=args.curve_points, seed=args.seed)
+    try:
+        gap.fit(args.sim, args.real)
+    except GapInputError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    out = write_gap_run(gap, args.out, overwrite=args.overwrite).resolve()
+    sys.stdout.write(f"{gap.verdict_['text']}\nmetrics: {out / METRICS_NAME}\nreport: {out / REPORT_NAME}\n")
+    return EXIT_OK
+
+
+def _name_list(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return names
 
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
