@@ -91,6 +91,9 @@ SPEC: dict[str, Field] = {
     "material.specific_volume_factor": Field(
         float, "-", "scales the grade's Tait zero-pressure volumes (real compound against the catalogue grade)",
         min=0.7, max=1.3),
+    "material.thermal_expansion_factor": Field(
+        float, "-", "scales the grade's Tait temperature slopes b2m, b2s (e.g. fibre-restrained thermal expansion)",
+        min=0.3, max=2.0),
     "material.glass_fiber_pct": Field(float, "wt%", "glass-fibre mass fraction", min=0.0, max=60.0),
     # [setpoints]
     "setpoints.melt_temp_C": Field(float, "degC", "barrel / nozzle set temperature", min=150.0, max=350.0),

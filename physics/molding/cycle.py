@@ -93,11 +93,15 @@ class MoldingModel:
         vent_area = mold["vent_count"] * mold["vent_depth_mm"] * 1e-3 * mold["vent_width_mm"] * 1e-3
         material = get_material(cfg["material"]["grade"])
         f = float(cfg["material"]["specific_volume_factor"])
-        if f != 1.0:
-            # A real compound denser or lighter than the catalogue grade: scale
-            # the Tait zero-pressure volumes (b1m, b1s, b7), keep the shape.
+        e = float(cfg["material"]["thermal_expansion_factor"])
+        if f != 1.0 or e != 1.0:
+            # A real compound against the catalogue grade: f scales the Tait
+            # zero-pressure volumes (denser or lighter), e the temperature
+            # slopes b2m, b2s (fibres restrain the matrix's thermal expansion
+            # beyond the volume-additive mixture rule; Schapery's bounds).
             t = material.pvt
-            material = replace(material, pvt=replace(t, b1m=t.b1m * f, b1s=t.b1s * f, b7=t.b7 * f))
+            material = replace(material, pvt=replace(t, b1m=t.b1m * f, b1s=t.b1s * f, b7=t.b7 * f,
+                                                     b2m=t.b2m * f * e, b2s=t.b2s * f * e))
         return cls(
             material=material,
             glass_fiber_pct=float(cfg["material"]["glass_fiber_pct"]),

@@ -112,7 +112,7 @@ def test_user_file_is_deep_merged_and_overrides_win(tmp_path):
     defaults = load_config(None, [])
     assert cfg["setpoints"]["mold_temp_C"] == 55.0
     assert cfg["material"] == {"grade": "ABS_F332", "glass_fiber_pct": 10.0, "viscosity_factor": 1.0,
-                                  "specific_volume_factor": 1.0}
+                                  "specific_volume_factor": 1.0, "thermal_expansion_factor": 1.0}
     assert cfg["setpoints"]["melt_temp_C"] == defaults["setpoints"]["melt_temp_C"]
     assert cfg["mold"] == defaults["mold"]
 
