@@ -8,6 +8,8 @@
     twinloop demo [--out runs/demo]
     twinloop config show [--config my.toml] [--set key=value ...]
     twinloop config check my.toml [--set key=value ...]
+    twinloop calibrate --real DIR --params KEY[=LO:HI],... --out DIR [--features ...] [--offset F:COL[:SD]]
+    twinloop run SCENARIO.toml --out DIR
     twinloop gap --sim DIR --real DIR --out DIR [--features a,b,c] [--seed S] [--n-perm N]
                  [--classifier quadratic|logreg|hgb] [--curve-points N] [--no-curves] [--overwrite]
     twinloop ingest molding LOG.csv --mapping MAP.toml --out DIR [--skip-bad-rows] [--overwrite]
@@ -82,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_cmd_config_check)
     _add_ingest_parser(commands)
     _add_gap_parser(commands)
+    from scenarios.cli_calibration import add_parsers as _add_calibration_parsers
+
+    _add_calibration_parsers(commands, _add_config_args)
     return parser
 
 

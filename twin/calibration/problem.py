@@ -116,39 +116,41 @@ def conditions_from_columns(cols: dict[str, np.ndarray], cfg: dict, features: li
     """
     keys = np.asarray(cols[condition_col], dtype=object)
     names = sorted({k for k in keys if k is not None})
+    # Each column converted once (None -> nan), then sliced per condition.
+    num = {k: _float_column(cols.get(k)) for k in (*SETPOINT_FIELDS, "glass_fiber_pct", *features)}
     sp = {k: np.zeros(len(names)) for k in SETPOINT_FIELDS}
     gf = np.zeros(len(names))
     mean = {f: np.full(len(names), np.nan) for f in features}
     sd = {f: np.full(len(names), np.nan) for f in features}
     cnt = {f: np.zeros(len(names), dtype=int) for f in features}
     groups = []
+    group_values = None if group_col is None else np.asarray(cols[group_col], dtype=object).astype(str)
     for j, name in enumerate(names):
         rows = keys == name
         for k in SETPOINT_FIELDS:
-            v = _float_column(cols.get(k), rows)
+            v = None if num[k] is None else num[k][rows]
             sp[k][j] = np.nanmedian(v) if v is not None and np.isfinite(v).any() else float(cfg["setpoints"][k])
-        v = _float_column(cols.get("glass_fiber_pct"), rows)
+        v = None if num["glass_fiber_pct"] is None else num["glass_fiber_pct"][rows]
         gf[j] = np.nanmedian(v) if v is not None and np.isfinite(v).any() else float(cfg["material"]["glass_fiber_pct"])
         for f in features:
-            v = _float_column(cols.get(f), rows)
-            if v is None:
+            if num[f] is None:
                 continue
+            v = num[f][rows]
             v = v[np.isfinite(v)]
             cnt[f][j] = v.size
             if v.size:
                 mean[f][j] = np.median(v)
                 sd[f][j] = v.std(ddof=1) if v.size > 1 else np.nan
-        if group_col is not None:
-            g = np.asarray(cols[group_col], dtype=object)[rows]
-            vals, counts = np.unique(g.astype(str), return_counts=True)
+        if group_values is not None:
+            vals, counts = np.unique(group_values[rows], return_counts=True)
             groups.append(str(vals[np.argmax(counts)]))
     return Conditions(names, sp, gf, mean, sd, cnt, groups)
 
 
-def _float_column(col, rows) -> np.ndarray | None:
+def _float_column(col) -> np.ndarray | None:
     if col is None:
         return None
-    arr = np.asarray(col, dtype=object)[rows]
+    arr = np.asarray(col, dtype=object)
     return np.array([np.nan if x is None else float(x) for x in arr], dtype=float)
 
 
