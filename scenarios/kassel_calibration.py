@@ -232,7 +232,7 @@ def _within_class_spread(cfg: dict, cond, idx: np.ndarray, cycles: int, seed: in
             w = np.asarray(pq.read_table(run_dir / "cycles.parquet", columns=["part_weight_g"]).column(0).to_pylist())
             out["condition"].append(cond.names[i])
             out["real_sd_g"].append(float(cond.real_sd["part_weight_g"][i]))
-            out["sim_sd_g"].append(float(np.std(w, ddof=1)))
+            out["sim_sd_g"].append(float(1.4826 * np.median(np.abs(w - np.median(w)))))  # robust, as the real
             out["real_n"].append(int(cond.count["part_weight_g"][i]))
     return out
 

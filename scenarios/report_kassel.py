@@ -69,7 +69,7 @@ def spread_figure(spread: dict) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(x=spread["condition"], y=spread["real_sd_g"], name="real", marker_color=REAL))
     fig.add_trace(go.Bar(x=spread["condition"], y=spread["sim_sd_g"], name="twin", marker_color=SIM))
-    fig.update_layout(barmode="group", yaxis_title="within-class sd of part weight (g)", plot_bgcolor="white",
+    fig.update_layout(barmode="group", yaxis_title="within-class robust sd of part weight (g)", plot_bgcolor="white",
                       margin=dict(l=60, r=20, t=20, b=140), legend=dict(orientation="h", y=1.08))
     fig.update_yaxes(range=[0, max(0.1, float(np.nanpercentile(spread["real_sd_g"], 90)) * 1.5)])
     return fig
@@ -106,7 +106,8 @@ def build_report(metrics: dict, rows: dict, spread: dict) -> str:
                 figure_html(levels_figure(rows), "fig-levels", 420), "levels"),
         Section("Within-class spread",
                 f"The calibrated twin, with its shot-to-shot noise model, runs each class; the median "
-                f"within-class sd of part weight is {sp['sim_sd_median_g']:.3f} g in the twin against "
+                f"within-class robust sd (1.4826 × median absolute deviation, so a few mis-weighed parts "
+                f"do not count) of part weight is {sp['sim_sd_median_g']:.3f} g in the twin against "
                 f"{sp['real_sd_median_g']:.3f} g in the real log ({sp['classes']} classes).",
                 figure_html(spread_figure(spread), "fig-spread", 420), "spread"),
         Section("Calibrated parameters", "One calibration on every class (the config.toml of this folder).",

@@ -97,7 +97,7 @@ class Conditions:
     setpoints: dict[str, np.ndarray]
     glass_fiber_pct: np.ndarray
     real_level: dict[str, np.ndarray]       # per-condition median (nan where a condition has no value)
-    real_sd: dict[str, np.ndarray]
+    real_sd: dict[str, np.ndarray]          # robust sd: 1.4826 x MAD
     count: dict[str, np.ndarray]
     group: list[str] = field(default_factory=list)   # offset group of each condition
 
@@ -140,7 +140,9 @@ def conditions_from_columns(cols: dict[str, np.ndarray], cfg: dict, features: li
             cnt[f][j] = v.size
             if v.size:
                 mean[f][j] = np.median(v)
-                sd[f][j] = v.std(ddof=1) if v.size > 1 else np.nan
+                # Robust sd (1.4826 x median absolute deviation): the spread of
+                # the process, not of the odd mis-weighed part.
+                sd[f][j] = 1.4826 * np.median(np.abs(v - mean[f][j])) if v.size > 1 else np.nan
         if group_values is not None:
             vals, counts = np.unique(group_values[rows], return_counts=True)
             groups.append(str(vals[np.argmax(counts)]))
