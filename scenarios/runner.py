@@ -17,6 +17,7 @@ from typing import Callable
 #: Scenarios that ``twinloop run`` knows, by the module that runs them.
 SCENARIOS: dict[str, str] = {
     "kassel_calibration": "scenarios.kassel_calibration",
+    "kamp_calibration": "scenarios.kamp_calibration",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {

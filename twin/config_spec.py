@@ -184,6 +184,11 @@ SPEC: dict[str, Field] = {
     "sensors.temperature_resolution_K": Field(float, "K", "temperature quantization step", min=0.0, max=10.0),
     "sensors.position_resolution_mm": Field(float, "mm", "position quantization step", min=0.0, max=10.0),
     "sensors.weight_resolution_g": Field(float, "g", "scale quantization step", min=0.0, max=10.0),
+    "sensors.cushion_offset_mm": Field(
+        float, "mm", "logged screw position = physical + offset (a machine's own zero point)", min=-5000.0, max=5000.0),
+    "sensors.pressure_log_factor": Field(
+        float, "-", "logged screw pressure = specific pressure x factor (1/intensification ratio for a hydraulic "
+        "pressure log)", min=0.001, max=10.0),
     "sensors.weight_sd_g": Field(float, "g", "scale repeatability (sd)", min=0.0, max=10.0),
     # [defects]
     "defects.sink_shrinkage_pct": Field(

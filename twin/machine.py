@@ -33,6 +33,7 @@ from twin import machine_state as ms
 from twin.column_rows import ColumnBlock
 from twin.config import apply_changes
 from twin.rng import component_rng
+from twin.sensor_model import to_logged
 from twin.schema import DEFECT_TYPES, SETPOINT_FIELDS
 
 log = logging.getLogger(__name__)
@@ -285,9 +286,11 @@ class MoldingMachine:
             "injection_time_s": ph["injection_time_s"],
             "hold_end_time_s": ph["t_hold_end_s"],
             "dosing_time_s": ph["dosing_time_s"],
-            "cushion_mm": q(ph["cushion_mm"] + 0.01 * ns * z[1], x_res),
-            "max_injection_pressure_bar": q(ph["max_injection_pressure_bar"] + 1.0 * ns * z[0], p_res),
-            "switchover_pressure_bar": q(ph["switchover_pressure_bar"], p_res),
+            "cushion_mm": q(to_logged("cushion_mm", ph["cushion_mm"] + 0.01 * ns * z[1], sens), x_res),
+            "max_injection_pressure_bar": q(to_logged("max_injection_pressure_bar",
+                                                      ph["max_injection_pressure_bar"] + 1.0 * ns * z[0], sens), p_res),
+            "switchover_pressure_bar": q(to_logged("switchover_pressure_bar", ph["switchover_pressure_bar"], sens),
+                                         p_res),
             "max_cavity_pressure_bar": q(ph["max_cavity_pressure_bar"], p_res),
             "nozzle_melt_temp_C": q(ph["melt_C"] + 0.3 * ns * z[3], t_res),
             "mold_temp_fixed_C": q(wall - 0.5 * half, t_res),

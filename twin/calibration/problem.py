@@ -29,6 +29,7 @@ from physics.molding.cycle import MoldingModel
 from twin.config import apply_changes, get
 from twin.config_spec import SPEC
 from twin.schema import SETPOINT_FIELDS
+from twin.sensor_model import to_logged
 
 #: Features the physics predicts, with a default comparison scale (unit of the feature).
 FEATURE_SCALES: dict[str, float] = {
@@ -39,6 +40,10 @@ FEATURE_SCALES: dict[str, float] = {
     "injection_time_s": 0.03,
     "dosing_time_s": 0.3,
     "cycle_time_s": 0.5,
+    "hold_end_time_s": 0.05,
+    "nozzle_melt_temp_C": 1.0,
+    "mold_temp_fixed_C": 0.5,
+    "mold_temp_moving_C": 0.5,
 }
 
 
@@ -182,12 +187,18 @@ def predict(cfg: dict, cond: Conditions, features: list[str], idx: np.ndarray | 
         sp = {k: v[idx][sel] for k, v in cond.setpoints.items()}
         ph = model.simulate(sp, nominal_state(cfg, len(sel)))
         mc = model.machine
+        half = model.mold.half_temp_difference_K
         derived = {
             "cycle_time_s": mc.close_time_s + ph["t_hold_end_s"] + ph["cool_phase_s"] + mc.open_time_s
             + mc.eject_time_s + model.mold.handling_time_s,
+            "hold_end_time_s": ph["t_hold_end_s"],
+            "nozzle_melt_temp_C": ph["melt_C"],
+            "mold_temp_fixed_C": ph["wall_C"] - 0.5 * half,
+            "mold_temp_moving_C": ph["wall_C"] + 0.5 * half,
         }
         for f in features:
-            out[f][sel] = derived[f] if f in derived else ph[f]
+            value = derived[f] if f in derived else ph[f]
+            out[f][sel] = to_logged(f, value, cfg["sensors"])
     return out
 
 

@@ -1,0 +1,161 @@
+"""KAMP study: calibrate the twin to a real machine's pass cycles; the gap before and after.
+
+The KAMP log (``im_kamp``: a 650 t machine, three weeks of shots, pass/fail
+labels) carries measurements, not most of the setpoints. The twin starts
+from its defaults with the setpoints the log does give (melt and mold
+temperature, back pressure, screw speed, injection speed); calibration then
+fits what the log does not say — hold and cooling time, shot size,
+switchover, the machine's clamp timing, the melt's viscosity — and the
+sensors' conventions (the cushion logged as an absolute screw position, a
+pressure scale) to the medians of the pass cycles of one part.
+
+The gap (``learners.gap.SimRealGap``: per-feature Wasserstein/KS, MMD with
+a permutation test, C2ST AUC with its CI) between the twin's cycles and the
+real pass cycles is measured before and after calibration, on the same
+features.
+
+Run: ``twinloop run scenarios/kamp_calibration.toml --out DIR``.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from scenarios.kassel_calibration import REPO_ROOT, _toml_value, realdata_root
+from twin.calibration.fit import fit
+from twin.calibration.problem import FEATURE_SCALES, CalibrationProblem, OffsetSpec, ParamSpec, conditions_from_columns
+from twin.config import apply_changes, dump_toml, load_config
+from twin.runfolder import RunFolder
+
+DEFAULTS: dict = {
+    "data": {"log": "im_kamp/labeled_data_preprocessed.csv", "mapping": "mappings/kamp.toml",
+             "part": "CN7 W/S SIDE MLD'G LH"},
+    "twin": {"set": {}},
+    "calibration": {"params": [], "features": [], "cushion_offset": True, "max_nfev": 150},
+    "gap": {"cycles": 1000, "seed": 3, "n_perm": 300, "setpoints_from_log": []},
+}
+
+
+def _merge(spec: dict) -> dict:
+    out = {k: {**v, **spec.get(k, {})} for k, v in DEFAULTS.items()}
+    unknown = set(spec) - set(DEFAULTS) - {"scenario", "description"}
+    if unknown:
+        raise KeyError(f"kamp_calibration: unknown section(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    for sec, vals in spec.items():
+        if sec in DEFAULTS and isinstance(vals, dict):
+            extra = set(vals) - set(DEFAULTS[sec])
+            if extra:
+                raise KeyError(f"kamp_calibration: unknown key(s) {sorted(extra)} in [{sec}]")
+    return out
+
+
+def _pass_cycles(real_dir: Path, part: str) -> pa.Table:
+    t = pq.read_table(real_dir / "cycles.parquet")
+    mask = pc.and_(pc.equal(t["good"], True), pc.equal(pc.cast(t["experiment"], pa.string()), part))
+    sel = t.filter(mask)
+    if sel.num_rows < 50:
+        raise ValueError(f"kamp_calibration: only {sel.num_rows} pass cycles of part {part!r}")
+    return sel
+
+
+def _setpoints_from_log(table: pa.Table, keys: list[str]) -> dict[str, float]:
+    """Median of each logged setpoint column (the log's own settings)."""
+    out = {}
+    for k in keys:
+        v = np.asarray(table.column(k).to_pylist(), dtype=float)
+        v = v[np.isfinite(v)]
+        if v.size:
+            out[f"setpoints.{k}"] = float(np.median(v))
+    return out
+
+
+def _simulate(cfg: dict, cycles: int, folder: Path) -> Path:
+    from twin.simulate import simulate_molding
+
+    return simulate_molding(apply_changes(cfg, {"curves.enabled": False}), folder, cycles=cycles)
+
+
+def _gap(sim_dir: Path, real: pa.Table, features: list[str], seed: int, n_perm: int):
+    from learners.gap import SimRealGap
+
+    sim = pq.read_table(sim_dir / "cycles.parquet")
+    return SimRealGap(features, curves=False, n_perm=n_perm, seed=seed).fit(sim, real)
+
+
+def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = None,
+        overwrite: bool = False, finalize: Callable | None = None) -> Path:
+    spec = _merge(spec)
+    from twin.ingest import ingest_molding
+
+    log = realdata_root() / spec["data"]["log"]
+    mapping = Path(spec["data"]["mapping"])
+    mapping = mapping if mapping.is_absolute() else REPO_ROOT / mapping
+    cal, gap_spec = spec["calibration"], spec["gap"]
+    features = list(cal["features"])
+    steps, done = 5, 0
+
+    def tick():
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, steps)
+
+    with tempfile.TemporaryDirectory(prefix="twinloop-kamp-") as tmp:
+        tmp = Path(tmp)
+        real_dir = ingest_molding(log, mapping, tmp / "real")
+        real = _pass_cycles(real_dir, spec["data"]["part"])
+        tick()
+        # Before: the default twin with the setpoints the log gives.
+        overrides = [f"{k}={_toml_value(v)}" for k, v in spec["twin"]["set"].items()]
+        before_cfg = apply_changes(load_config(None, overrides),
+                                   _setpoints_from_log(real, list(gap_spec["setpoints_from_log"])))
+        before = _gap(_simulate(before_cfg, int(gap_spec["cycles"]), tmp / "before"), real, features,
+                      int(gap_spec["seed"]), int(gap_spec["n_perm"]))
+        tick()
+        # Calibrate to the pass cycles' medians (one condition: the part).
+        cols = {name: np.asarray(real.column(name).to_pylist(), dtype=object) for name in real.column_names}
+        cols["experiment"] = np.array(["pass"] * real.num_rows, dtype=object)
+        cols["sensor_group"] = cols["experiment"]
+        # The log's setpoint columns are already in before_cfg; the condition must not
+        # take the (null) unlogged ones from elsewhere.
+        cond = conditions_from_columns(cols, before_cfg, features, group_col="sensor_group")
+        params = [ParamSpec.parse(p, before_cfg) for p in cal["params"]]
+        offsets = [OffsetSpec("cushion_mm", ("pass",), 1e4)] if cal["cushion_offset"] else []
+        problem = CalibrationProblem(before_cfg, cond, params, features, {f: FEATURE_SCALES[f] for f in features},
+                                     np.arange(len(cond.names)), offsets)
+        res = fit(problem, max_nfev=int(cal["max_nfev"]))
+        after_cfg = problem.config_for(res.x)
+        if cal["cushion_offset"]:
+            after_cfg = apply_changes(after_cfg, {"sensors.cushion_offset_mm": float(res.offsets["cushion_mm"]["pass"])})
+        tick()
+        after = _gap(_simulate(after_cfg, int(gap_spec["cycles"]), tmp / "after"), real, features,
+                     int(gap_spec["seed"]), int(gap_spec["n_perm"]))
+        tick()
+
+    def summary(g) -> dict:
+        d = g.to_dict()
+        return {"mmd_p_value": d["mmd"]["p_value"], "mmd2": d["mmd"]["mmd2"], "c2st_auc": d["c2st"]["auc"],
+                "c2st_auc_ci": d["c2st"]["auc_ci"], "verdict": d.get("verdict"),
+                "per_feature": d["per_feature"]}
+
+    metrics = {
+        "part": spec["data"]["part"], "real_pass_cycles": real.num_rows, "features": features,
+        "before": summary(before), "after": summary(after),
+        "calibration": {"estimates": res.estimates, "std_errors": res.std_errors, "offsets": res.offsets,
+                        "cost_start": res.cost_start, "cost": res.cost, "nfev": res.nfev},
+    }
+    metrics["c2st_auc_lowered"] = bool(metrics["after"]["c2st_auc"] < metrics["before"]["c2st_auc"])
+    with RunFolder(out, overwrite=overwrite) as folder:
+        folder.write_text("config_before.toml", dump_toml(before_cfg))
+        folder.write_text("config.toml", dump_toml(after_cfg))
+        folder.write_json("metrics.json", metrics)
+        if finalize is not None:
+            finalize(folder, metrics)
+    tick()
+    return Path(out)
