@@ -122,6 +122,13 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         cols = {name: np.asarray(real.column(name).to_pylist(), dtype=object) for name in real.column_names}
         cols["experiment"] = np.array(["pass"] * real.num_rows, dtype=object)
         cols["sensor_group"] = cols["experiment"]
+        # Setpoints taken from the log are those named in gap.setpoints_from_log;
+        # the log's other setpoint-like columns are not this twin's settings.
+        from twin.schema import SETPOINT_FIELDS
+
+        for k in SETPOINT_FIELDS:
+            if k not in gap_spec["setpoints_from_log"]:
+                cols.pop(k, None)
         # The log's setpoint columns are already in before_cfg; the condition must not
         # take the (null) unlogged ones from elsewhere.
         cond = conditions_from_columns(cols, before_cfg, features, group_col="sensor_group")
@@ -129,7 +136,21 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         offsets = [OffsetSpec("cushion_mm", ("pass",), 1e4)] if cal["cushion_offset"] else []
         problem = CalibrationProblem(before_cfg, cond, params, features, {f: FEATURE_SCALES[f] for f in features},
                                      np.arange(len(cond.names)), offsets)
-        res = fit(problem, max_nfev=int(cal["max_nfev"]))
+        # Start the linear sensor conventions where the start physics puts them
+        # (the cushion offset at the gap between logged and physical position,
+        # the pressure factor at the ratio of logged to physical pressure):
+        # least squares from a far start stalls in the piecewise physics.
+        x0 = problem.x0()
+        start = problem.predicted(x0, np.arange(1))
+        keys = [p.key for p in params]
+        if "sensors.pressure_log_factor" in keys and "max_injection_pressure_bar" in features:
+            i = keys.index("sensors.pressure_log_factor")
+            ratio = cond.real_level["max_injection_pressure_bar"][0] / start["max_injection_pressure_bar"][0]
+            lo, hi = problem.bounds()
+            x0[i] = float(np.clip(x0[i] + np.log(ratio), lo[i], hi[i]))
+        if cal["cushion_offset"]:
+            x0[problem.n_params] = float(cond.real_level["cushion_mm"][0] - start["cushion_mm"][0])
+        res = fit(problem, max_nfev=int(cal["max_nfev"]), x0=x0)
         after_cfg = problem.config_for(res.x)
         if cal["cushion_offset"]:
             after_cfg = apply_changes(after_cfg, {"sensors.cushion_offset_mm": float(res.offsets["cushion_mm"]["pass"])})

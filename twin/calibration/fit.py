@@ -55,8 +55,9 @@ class CalibrationResult:
         }
 
 
-def fit(problem: CalibrationProblem, max_nfev: int = 300) -> CalibrationResult:
-    x0 = problem.x0()
+def fit(problem: CalibrationProblem, max_nfev: int = 300, x0: np.ndarray | None = None) -> CalibrationResult:
+    """Fit from ``x0`` (default: the config's values, zero offsets)."""
+    x0 = problem.x0() if x0 is None else np.asarray(x0, dtype=float)
     lo, hi = problem.bounds()
     r0 = problem.residuals(x0)
     sol = least_squares(problem.residuals, x0, bounds=(lo, hi), method="trf", diff_step=DIFF_STEP,

@@ -105,6 +105,8 @@ class Conditions:
     real_sd: dict[str, np.ndarray]          # robust sd: 1.4826 x MAD
     count: dict[str, np.ndarray]
     group: list[str] = field(default_factory=list)   # offset group of each condition
+    #: Per setpoint: True where the log gave it; elsewhere the (calibrated) config's value applies.
+    logged: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def conditions_from_columns(cols: dict[str, np.ndarray], cfg: dict, features: list[str], *,
@@ -124,6 +126,7 @@ def conditions_from_columns(cols: dict[str, np.ndarray], cfg: dict, features: li
     # Each column converted once (None -> nan), then sliced per condition.
     num = {k: _float_column(cols.get(k)) for k in (*SETPOINT_FIELDS, "glass_fiber_pct", *features)}
     sp = {k: np.zeros(len(names)) for k in SETPOINT_FIELDS}
+    logged = {k: np.zeros(len(names), dtype=bool) for k in SETPOINT_FIELDS}
     gf = np.zeros(len(names))
     mean = {f: np.full(len(names), np.nan) for f in features}
     sd = {f: np.full(len(names), np.nan) for f in features}
@@ -134,7 +137,8 @@ def conditions_from_columns(cols: dict[str, np.ndarray], cfg: dict, features: li
         rows = keys == name
         for k in SETPOINT_FIELDS:
             v = None if num[k] is None else num[k][rows]
-            sp[k][j] = np.nanmedian(v) if v is not None and np.isfinite(v).any() else float(cfg["setpoints"][k])
+            logged[k][j] = v is not None and bool(np.isfinite(v).any())
+            sp[k][j] = np.nanmedian(v) if logged[k][j] else float(cfg["setpoints"][k])
         v = None if num["glass_fiber_pct"] is None else num["glass_fiber_pct"][rows]
         gf[j] = np.nanmedian(v) if v is not None and np.isfinite(v).any() else float(cfg["material"]["glass_fiber_pct"])
         for f in features:
@@ -151,7 +155,7 @@ def conditions_from_columns(cols: dict[str, np.ndarray], cfg: dict, features: li
         if group_values is not None:
             vals, counts = np.unique(group_values[rows], return_counts=True)
             groups.append(str(vals[np.argmax(counts)]))
-    return Conditions(names, sp, gf, mean, sd, cnt, groups)
+    return Conditions(names, sp, gf, mean, sd, cnt, groups, logged)
 
 
 def _float_column(col) -> np.ndarray | None:
@@ -184,7 +188,10 @@ def predict(cfg: dict, cond: Conditions, features: list[str], idx: np.ndarray | 
     for g in np.unique(gf):
         sel = np.flatnonzero(gf == g)
         model = MoldingModel.from_config(apply_changes(cfg, {"material.glass_fiber_pct": float(g)}))
-        sp = {k: v[idx][sel] for k, v in cond.setpoints.items()}
+        # Logged setpoints as logged; the others from the config being evaluated
+        # (so a setpoint the log lacks can itself be calibrated).
+        sp = {k: np.where(cond.logged[k][idx][sel], v[idx][sel], float(cfg["setpoints"][k])) if cond.logged
+              else v[idx][sel] for k, v in cond.setpoints.items()}
         ph = model.simulate(sp, nominal_state(cfg, len(sel)))
         mc = model.machine
         half = model.mold.half_temp_difference_K
