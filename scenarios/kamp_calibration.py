@@ -32,12 +32,14 @@ from twin.calibration.fit import fit
 from twin.calibration.problem import FEATURE_SCALES, CalibrationProblem, OffsetSpec, ParamSpec, conditions_from_columns
 from twin.config import apply_changes, dump_toml, load_config
 from twin.runfolder import RunFolder
+from twin.sensor_model import OFFSET_KEYS
 
 DEFAULTS: dict = {
     "data": {"log": "im_kamp/labeled_data_preprocessed.csv", "mapping": "mappings/kamp.toml",
              "part": "CN7 W/S SIDE MLD'G LH"},
     "twin": {"set": {}},
-    "calibration": {"params": [], "features": [], "cushion_offset": True, "max_nfev": 150},
+    "calibration": {"params": [], "features": [], "sensor_offsets": ["cushion_mm"], "scales": {}, "max_nfev": 150,
+                    "noise": {}, "noise_rounds": 3, "noise_cycles": 300},
     "gap": {"cycles": 1000, "seed": 3, "n_perm": 300, "setpoints_from_log": []},
 }
 
@@ -81,6 +83,45 @@ def _simulate(cfg: dict, cycles: int, folder: Path) -> Path:
     return simulate_molding(apply_changes(cfg, {"curves.enabled": False}), folder, cycles=cycles)
 
 
+def _robust_sd(v) -> float:
+    v = np.asarray(v, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(1.4826 * np.median(np.abs(v - np.median(v)))) if v.size > 1 else float("nan")
+
+
+def _match_noise(cfg: dict, real: pa.Table, targets: dict[str, str], rounds: int, cycles: int,
+                 folder: Path) -> tuple[dict, list[dict]]:
+    """The distributional term: scale noise levels until the twin's spreads match the real ones.
+
+    ``targets`` maps a noise key (e.g. ``variation.velocity_sd_pct``) to the
+    logged feature whose spread it mainly sets (``injection_time_s``). Each
+    round simulates ``cycles`` cycles and multiplies every key by
+    sd_real / sd_sim of its feature (robust sds, 1.4826 x MAD, so the log's odd
+    outliers do not count; factor clipped to [0.2, 5]; a zero key starts at
+    a small value). Moment matching by fixed-point iteration, seeded: the
+    result is deterministic.
+    """
+    log: list[dict] = []
+    for r in range(rounds):
+        run = _simulate(cfg, cycles, folder / f"round{r}")
+        sim = pq.read_table(run / "cycles.parquet")
+        changes, row = {}, {"round": r}
+        for key, feature in targets.items():
+            sd_real = _robust_sd(real.column(feature).to_pylist())
+            sd_sim = _robust_sd(sim.column(feature).to_pylist())
+            sec, name = key.split(".", 1)
+            value = float(cfg[sec][name])
+            if not (np.isfinite(sd_real) and np.isfinite(sd_sim)):
+                continue
+            factor = float(np.clip(sd_real / sd_sim, 0.2, 5.0)) if sd_sim > 0 else 5.0
+            changes[key] = value * factor if value > 0 else 0.05
+            row[key] = {"value": value, "feature": feature, "sd_real": sd_real, "sd_sim": sd_sim,
+                        "new_value": changes[key]}
+        log.append(row)
+        cfg = apply_changes(cfg, changes)
+    return cfg, log
+
+
 def _gap(sim_dir: Path, real: pa.Table, features: list[str], seed: int, n_perm: int):
     from learners.gap import SimRealGap
 
@@ -98,7 +139,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
     mapping = mapping if mapping.is_absolute() else REPO_ROOT / mapping
     cal, gap_spec = spec["calibration"], spec["gap"]
     features = list(cal["features"])
-    steps, done = 5, 0
+    steps, done = 6, 0
 
     def tick():
         nonlocal done
@@ -133,9 +174,10 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         # take the (null) unlogged ones from elsewhere.
         cond = conditions_from_columns(cols, before_cfg, features, group_col="sensor_group")
         params = [ParamSpec.parse(p, before_cfg) for p in cal["params"]]
-        offsets = [OffsetSpec("cushion_mm", ("pass",), 1e4)] if cal["cushion_offset"] else []
-        problem = CalibrationProblem(before_cfg, cond, params, features, {f: FEATURE_SCALES[f] for f in features},
-                                     np.arange(len(cond.names)), offsets)
+        # Sensor offsets (twin.sensor_model.OFFSET_KEYS): free (a flat prior).
+        offsets = [OffsetSpec(f, ("pass",), 1e4) for f in cal["sensor_offsets"]]
+        scales = {f: float(cal["scales"].get(f, FEATURE_SCALES[f])) for f in features}
+        problem = CalibrationProblem(before_cfg, cond, params, features, scales, np.arange(len(cond.names)), offsets)
         # Start the linear sensor conventions where the start physics puts them
         # (the cushion offset at the gap between logged and physical position,
         # the pressure factor at the ratio of logged to physical pressure):
@@ -148,12 +190,14 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
             ratio = cond.real_level["max_injection_pressure_bar"][0] / start["max_injection_pressure_bar"][0]
             lo, hi = problem.bounds()
             x0[i] = float(np.clip(x0[i] + np.log(ratio), lo[i], hi[i]))
-        if cal["cushion_offset"]:
-            x0[problem.n_params] = float(cond.real_level["cushion_mm"][0] - start["cushion_mm"][0])
+        for j, f in enumerate(cal["sensor_offsets"]):
+            x0[problem.n_params + j] = float(cond.real_level[f][0] - start[f][0])
         res = fit(problem, max_nfev=int(cal["max_nfev"]), x0=x0)
         after_cfg = problem.config_for(res.x)
-        if cal["cushion_offset"]:
-            after_cfg = apply_changes(after_cfg, {"sensors.cushion_offset_mm": float(res.offsets["cushion_mm"]["pass"])})
+        after_cfg = apply_changes(after_cfg, {f"sensors.{OFFSET_KEYS[f]}": float(res.offsets[f]["pass"])
+                                              for f in cal["sensor_offsets"]})
+        after_cfg, noise_log = _match_noise(after_cfg, real, cal["noise"], int(cal["noise_rounds"]),
+                                            int(cal["noise_cycles"]), tmp / "noise")
         tick()
         after = _gap(_simulate(after_cfg, int(gap_spec["cycles"]), tmp / "after"), real, features,
                      int(gap_spec["seed"]), int(gap_spec["n_perm"]))
@@ -169,7 +213,8 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         "part": spec["data"]["part"], "real_pass_cycles": real.num_rows, "features": features,
         "before": summary(before), "after": summary(after),
         "calibration": {"estimates": res.estimates, "std_errors": res.std_errors, "offsets": res.offsets,
-                        "cost_start": res.cost_start, "cost": res.cost, "nfev": res.nfev},
+                        "cost_start": res.cost_start, "cost": res.cost, "nfev": res.nfev,
+                        "noise_levels": noise_log},
     }
     metrics["c2st_auc_lowered"] = bool(metrics["after"]["c2st_auc"] < metrics["before"]["c2st_auc"])
     with RunFolder(out, overwrite=overwrite) as folder:

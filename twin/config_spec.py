@@ -167,6 +167,8 @@ SPEC: dict[str, Field] = {
     "variation.dosing_repeatability_cm3": Field(
         float, "cm3", "shot-to-shot dosing volume noise (sd)", min=0.0, max=10.0),
     "variation.velocity_sd_pct": Field(float, "%", "velocity-control noise (sd)", min=0.0, max=20.0),
+    "variation.machine_move_sd_s": Field(float, "s", "sd of each mold move's duration (close, open, eject)",
+                                         min=0.0, max=10.0),
     "variation.hold_pressure_sd_pct": Field(float, "%", "hold-pressure control repeatability (sd)", min=0.0, max=20.0),
     "variation.leak_cv": Field(float, "-", "shot-to-shot variation of check-ring leakage (cv)", min=0.0, max=2.0),
     "variation.ambient_mean_C": Field(float, "degC", "mean hall temperature", min=-20.0, max=50.0),
@@ -186,6 +188,9 @@ SPEC: dict[str, Field] = {
     "sensors.weight_resolution_g": Field(float, "g", "scale quantization step", min=0.0, max=10.0),
     "sensors.cushion_offset_mm": Field(
         float, "mm", "logged screw position = physical + offset (a machine's own zero point)", min=-5000.0, max=5000.0),
+    "sensors.melt_temp_offset_K": Field(
+        float, "K", "logged nozzle melt temperature = melt + offset (thermocouple immersion, calibration)",
+        min=-100.0, max=100.0),
     "sensors.pressure_log_factor": Field(
         float, "-", "logged screw pressure = specific pressure x factor (1/intensification ratio for a hydraulic "
         "pressure log)", min=0.001, max=10.0),

@@ -81,6 +81,9 @@ class MoldingMachine:
         self.rng_curves = component_rng(seed, f"{name}.curves")
         self.rng_lot = component_rng(seed, f"{name}.lot")
         self.rng_breakdown = component_rng(seed, f"{name}.breakdown")
+        self.rng_timing = component_rng(seed, f"{name}.timing")
+        #: sd of the mold moves' durations (valve and pump response), s; 0 = exact.
+        self.move_sd_s = float(cfg["variation"]["machine_move_sd_s"])
         self.setpoints = {k: float(cfg["setpoints"][k]) for k in SETPOINT_FIELDS}
         self.cycle_id = 0
         self.cycles_since_maintenance = 0
@@ -159,7 +162,9 @@ class MoldingMachine:
         leak_cv = var["leak_cv"]
         s2 = math.log1p(leak_cv**2)
         leak = cfg["machine"]["check_ring_leak_cm3_s_per_kbar"] * np.exp(-0.5 * s2 + math.sqrt(s2) * z[0])
-        coolant = var["coolant_flow_l_min"] * (1 + var["coolant_flow_sd_pct"] / 100.0 * z[4])
+        # Never below a tenth of nominal: a large configured spread must not
+        # turn the flow negative.
+        coolant = var["coolant_flow_l_min"] * np.maximum(1 + var["coolant_flow_sd_pct"] / 100.0 * z[4], 0.1)
         # Hotter oil makes the valve-controlled screw run slightly fast
         # (lower oil viscosity, less leakage in the servo valve) [D].
         velocity_factor = (1 + var["velocity_sd_pct"] / 100.0 * z[3]) * (1 + 0.001 * (oil - var["oil_steady_C"]))
@@ -201,11 +206,11 @@ class MoldingMachine:
             ph = plan.phys
             t0 = env.now
             try:
-                yield env.timeout(mc.close_time_s)
+                yield env.timeout(self._move(mc.close_time_s))
                 yield env.timeout(float(ph["t_hold_end_s"][i]))
                 yield env.timeout(float(ph["cool_phase_s"][i]))
-                yield env.timeout(mc.open_time_s)
-                yield env.timeout(mc.eject_time_s)
+                yield env.timeout(self._move(mc.open_time_s))
+                yield env.timeout(self._move(mc.eject_time_s))
                 t_take = env.now
                 with self.robot.request() as req:
                     yield req
@@ -223,6 +228,12 @@ class MoldingMachine:
                 self._event("lot_change", f"lot {self.lot_label}, viscosity factor {self.lot_factor:.3f}")
             if self.ctx.on_cycle is not None:
                 self.ctx.on_cycle(env.now)
+
+    def _move(self, nominal_s: float) -> float:
+        """Duration of a mold move: nominal, or with the machine's timing jitter (never below half)."""
+        if self.move_sd_s <= 0:
+            return nominal_s
+        return max(0.5 * nominal_s, nominal_s + self.move_sd_s * float(self.rng_timing.standard_normal()))
 
     def _handle_breakdown(self, t0: float, cause):
         env = self.env
@@ -292,7 +303,7 @@ class MoldingMachine:
             "switchover_pressure_bar": q(to_logged("switchover_pressure_bar", ph["switchover_pressure_bar"], sens),
                                          p_res),
             "max_cavity_pressure_bar": q(ph["max_cavity_pressure_bar"], p_res),
-            "nozzle_melt_temp_C": q(ph["melt_C"] + 0.3 * ns * z[3], t_res),
+            "nozzle_melt_temp_C": q(to_logged("nozzle_melt_temp_C", ph["melt_C"] + 0.3 * ns * z[3], sens), t_res),
             "mold_temp_fixed_C": q(wall - 0.5 * half, t_res),
             "mold_temp_moving_C": q(wall + 0.5 * half, t_res),
             "part_weight_g": q(ph["part_weight_g"] + sens["weight_sd_g"] * ns * z[2], sens["weight_resolution_g"]),

@@ -32,7 +32,12 @@ def summarize_cycles(rows: list[dict], sim_seconds: float) -> dict:
     out["defect_rate_by_type"] = {d: sum(1 for r in rows if r[f"defect_{d}"]) / n for d in DEFECT_TYPES}
     out["primary_defect_counts"] = {d: sum(1 for r in rows if r["defect_type"] == d) for d in ("good",) + DEFECT_TYPES}
     for key in ("cycle_time_s", "part_weight_g", "cushion_mm", "max_injection_pressure_bar", "max_cavity_pressure_bar"):
-        v = np.array([r[key] for r in rows], dtype=float)
-        out[f"{key}_mean"] = float(np.mean(v))
-        out[f"{key}_sd"] = float(np.std(v, ddof=1)) if n > 1 else 0.0
+        v = np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+        bad = int(np.count_nonzero(~np.isfinite(v)))
+        if bad:
+            # A physics failure must show, not vanish in a mean: count it.
+            out.setdefault("non_finite_values", {})[key] = bad
+        v = v[np.isfinite(v)]
+        out[f"{key}_mean"] = float(np.mean(v)) if v.size else None
+        out[f"{key}_sd"] = float(np.std(v, ddof=1)) if v.size > 1 else 0.0
     return out
