@@ -198,6 +198,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         swept_new = geo.runner_volume_m3 + (k + 1) * dV + leak * dt + comp
         swept_new = np.maximum(swept_new, swept)
         crosses = active & ~in_hold & (swept_new >= inp.switchover_volume_m3)
+        crosses_now = crosses
         if crosses.any():
             frac = np.clip((inp.switchover_volume_m3 - swept) / np.maximum(swept_new - swept, 1e-15), 0.0, 1.0)
             q_h, p_h, _ = flow_at_limit(inp.q_hold_max_m3_s, inp.p_hold_Pa)
@@ -225,7 +226,9 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         t = np.where(go, t + dt, t)
         swept = np.where(go, swept_new, swept)
         p_inj = np.where(active, p, p_inj)
-        p_max = np.maximum(p_max, np.where(active, p, 0.0))
+        # The step's pressure, and the velocity-phase pressure just before a switchover
+        # inside this step (p now holds the hold-phase part).
+        p_max = np.maximum(p_max, np.where(active, np.fmax(p, np.where(crosses_now, p_sw, 0.0)), 0.0))
         T_front = np.where(go, T_front_new, T_front)
         q_prev = np.where(go, dV / dt, q_prev)
         front_age = np.where(go, t_res_new, front_age)
