@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scenarios.kassel_calibration import REPO_ROOT, _toml_value, realdata_root
+from scenarios.spec import merge_spec
 from twin.calibration.fit import fit
 from twin.calibration.problem import FEATURE_SCALES, CalibrationProblem, OffsetSpec, ParamSpec, conditions_from_columns
 from twin.config import apply_changes, dump_toml, load_config
@@ -42,19 +43,6 @@ DEFAULTS: dict = {
                     "noise": {}, "noise_rounds": 3, "noise_cycles": 300},
     "gap": {"cycles": 1000, "seed": 3, "n_perm": 300, "setpoints_from_log": []},
 }
-
-
-def _merge(spec: dict) -> dict:
-    out = {k: {**v, **spec.get(k, {})} for k, v in DEFAULTS.items()}
-    unknown = set(spec) - set(DEFAULTS) - {"scenario", "description"}
-    if unknown:
-        raise KeyError(f"kamp_calibration: unknown section(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    for sec, vals in spec.items():
-        if sec in DEFAULTS and isinstance(vals, dict):
-            extra = set(vals) - set(DEFAULTS[sec])
-            if extra:
-                raise KeyError(f"kamp_calibration: unknown key(s) {sorted(extra)} in [{sec}]")
-    return out
 
 
 def _pass_cycles(real_dir: Path, part: str) -> pa.Table:
@@ -131,7 +119,7 @@ def _gap(sim_dir: Path, real: pa.Table, features: list[str], seed: int, n_perm: 
 
 def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = None,
         overwrite: bool = False, finalize: Callable | None = None) -> Path:
-    spec = _merge(spec)
+    spec = merge_spec(DEFAULTS, spec, "kamp_calibration")
     from twin.ingest import ingest_molding
 
     log = realdata_root() / spec["data"]["log"]

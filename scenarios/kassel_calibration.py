@@ -38,6 +38,7 @@ from typing import Callable
 import numpy as np
 from scipy.stats import spearmanr
 
+from scenarios.spec import merge_spec
 from twin.calibration.fit import fit
 from twin.calibration.problem import (
     FEATURE_SCALES,
@@ -75,22 +76,6 @@ def factor_of(experiment: str, reference_prefix: str = "reference") -> str:
     return re.sub(r"(_\d+)+$", "", experiment)
 
 
-def _merge(defaults: dict, spec: dict) -> dict:
-    out = {}
-    for k, v in defaults.items():
-        out[k] = {**v, **spec.get(k, {})} if isinstance(v, dict) else spec.get(k, v)
-    unknown = set(spec) - set(defaults) - {"scenario", "description"}
-    if unknown:
-        raise KeyError(f"kassel_calibration: unknown section(s) {sorted(unknown)}; known: {sorted(defaults)}")
-    for sec, vals in spec.items():
-        if sec in defaults and isinstance(vals, dict):
-            extra = set(vals) - set(defaults[sec])
-            if extra:
-                raise KeyError(f"kassel_calibration: unknown key(s) {sorted(extra)} in [{sec}]; "
-                               f"known: {sorted(defaults[sec])}")
-    return out
-
-
 def realdata_root() -> Path:
     root = os.environ.get("TWINLOOP_REALDATA")
     if not root:
@@ -101,7 +86,7 @@ def realdata_root() -> Path:
 def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = None,
         overwrite: bool = False, finalize: Callable | None = None) -> Path:
     """Run the study; returns the run folder."""
-    spec = _merge(DEFAULTS, spec)
+    spec = merge_spec(DEFAULTS, spec, "kassel_calibration")
     from twin.ingest import ingest_molding  # the ingestion of the real log
 
     log = realdata_root() / spec["data"]["log"]
