@@ -73,16 +73,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"twinloop: {exc}\n")
         return EXIT_USAGE
     RunFolder(args.out, overwrite=args.overwrite).check_target()
-    progress = None
-    if not args.no_progress:
+    bar: dict = {}
+
+    def show_progress(done: int, total: int) -> None:
         from scenarios.progress import TqdmProgress
 
-        bar: dict = {}
+        if "bar" not in bar:  # the total is known only once the scenario starts
+            bar["bar"] = TqdmProgress(total, "steps")
+        bar["bar"](done, total)
 
-        def progress(done: int, total: int) -> None:
-            if "bar" not in bar:
-                bar["bar"] = TqdmProgress(total, "steps")
-            bar["bar"](done, total)
+    progress = None if args.no_progress else show_progress
     try:
         out = run_scenario(args.scenario, args.out, overwrite=args.overwrite, progress=progress)
     except (ScenarioError, FileNotFoundError) as exc:

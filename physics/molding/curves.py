@@ -109,7 +109,6 @@ def render_cycle(phys: dict, i: int, timing: CycleTiming, sp: dict, extra: dict,
         np.concatenate([[0.0], rs[keep], [rs[keep][-1] if keep.any() else 0.0]]), \
         np.concatenate([[0.0], rp[keep], [rp[keep][-1] if keep.any() else 0.0]])
     pos_inj = dose_mm - rs * 1e9 / area_mm2
-    cushion = float(pos_inj.min())
     bp = sp["back_pressure_bar"]
     t_dose_end = t_hold_end + t_dose
     pos_t = np.concatenate([[0.0, t_inj0], t_inj0 + rt[1:], [t_dose_end, t_dose_end + 0.3, t[-1] + dt_s]])

@@ -3,7 +3,6 @@ import json
 import tomllib
 from pathlib import Path
 
-import pytest
 
 from scenarios.cli import main
 

@@ -1,6 +1,5 @@
 """Physics responses of the seeded twin point the right way (issue: 'What it must show')."""
 import numpy as np
-import pytest
 
 from scenarios.responses import response
 
