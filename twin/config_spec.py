@@ -151,6 +151,8 @@ SPEC: dict[str, Field] = {
         float, "cm3/s", "max screw displacement flow under pressure control", max=5000.0, **_POS),
     "machine.close_time_s": Field(float, "s", "mold closing time", **_MACHINE_TIME),
     "machine.open_time_s": Field(float, "s", "mold opening time", **_MACHINE_TIME),
+    "machine.switchover_delay_s": Field(float, "s", "velocity phase running past the switchover position "
+                                        "(valve and controller response)", min=0.0, max=2.0),
     "machine.eject_time_s": Field(float, "s", "ejection time", **_MACHINE_TIME),
     "machine.post_hold_nozzle_pressure_bar": Field(
         float, "bar", "melt pressure at the nozzle after hold (0 = decompression at hold end)", min=0.0, max=3000.0),

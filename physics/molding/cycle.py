@@ -48,6 +48,7 @@ class MachineParams:
     close_time_s: float
     open_time_s: float
     eject_time_s: float
+    switchover_delay_s: float
 
     @classmethod
     def from_config(cls, m: dict) -> "MachineParams":
@@ -181,7 +182,7 @@ class MoldingModel:
             p_limit_Pa=sp["injection_pressure_limit_bar"] * 1e5, p_hold_Pa=sp["hold_pressure_bar"] * 1e5,
             hold_time_s=sp["hold_time_s"], dosing_volume_m3=dose_m3,
             switchover_volume_m3=dose_m3 - sp["switchover_volume_cm3"] * 1e-6,
-            leak_m3_s_per_Pa=leak,
+            leak_m3_s_per_Pa=leak, switchover_delay_s=np.full(B, mc.switchover_delay_s),
         ))
         # The slab-cooling solution of the filled cavity starts from the melt
         # temperature at each cell's arrival time: the heat lost while filling
@@ -201,6 +202,7 @@ class MoldingModel:
             p_back_Pa=np.full(B, mc.post_hold_nozzle_pressure_bar * 1e5), hold_time_s=sp["hold_time_s"],
             dosing_volume_m3=dose_m3, switchover_volume_m3=dose_m3 - sp["switchover_volume_cm3"] * 1e-6,
             leak_m3_s_per_Pa=leak, t_full_s=fill.t_end_s, t_switchover_s=fill.t_switchover_s,
+            switch_not_before_s=fill.switch_not_before_s, switchover_delay_s=np.full(B, mc.switchover_delay_s),
             swept_m3=fill.swept_m3, p_inj_Pa=fill.p_inj_end_Pa, mean_arrival_s=fill.mean_arrival_s,
             gate_arrival_s=fill.gate_arrival_s, fill_fraction=fill.fill_fraction,
         ))

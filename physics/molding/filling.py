@@ -76,6 +76,9 @@ class FillInputs:
     dosing_volume_m3: np.ndarray     # melt ahead of the screw after dosing (swept volume at start)
     switchover_volume_m3: np.ndarray
     leak_m3_s_per_Pa: np.ndarray
+    #: Machine response: the velocity phase runs this long past the switchover
+    #: position before pressure control takes over (valve and controller lag).
+    switchover_delay_s: np.ndarray | None = None
 
 
 @dataclass
@@ -83,7 +86,8 @@ class FillResult:
     full: np.ndarray                 # bool, cavity volumetrically full
     fill_fraction: np.ndarray
     t_end_s: np.ndarray              # time the filling loop ended (full or stopped)
-    t_switchover_s: np.ndarray       # nan if the switchover was not reached while filling
+    t_switchover_s: np.ndarray       # start of pressure control; nan if not reached while filling
+    switch_not_before_s: np.ndarray  # position reached but control not yet switched: switch at this time
     swept_m3: np.ndarray             # screw travel (as volume) at the end of filling
     p_inj_end_Pa: np.ndarray
     p_max_Pa: np.ndarray
@@ -123,6 +127,9 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
     in_hold = np.zeros(B, bool)
     t_sw = np.full(B, np.nan)
     p_sw = np.full(B, np.nan)
+    pos_reached = np.zeros(B, bool)
+    hold_at = np.full(B, np.inf)
+    delay = np.zeros(B) if inp.switchover_delay_s is None else np.asarray(inp.switchover_delay_s, dtype=float)
     filled = np.zeros(B)
     p_inj = p_runner_ref * 0.5
     p_max = p_inj.copy()
@@ -197,15 +204,23 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         comp = inp.compressibility_1_Pa * p * np.maximum(inp.dosing_volume_m3 - swept, 0.0)
         swept_new = geo.runner_volume_m3 + (k + 1) * dV + leak * dt + comp
         swept_new = np.maximum(swept_new, swept)
-        crosses = active & ~in_hold & (swept_new >= inp.switchover_volume_m3)
-        crosses_now = crosses
-        if crosses.any():
+        p_vel_step = p
+        # The screw reaches the switchover position inside this step: log the
+        # pressure there; pressure control starts `delay` later (the machine's
+        # response), which may be inside this step or a later one.
+        reach = active & ~in_hold & ~pos_reached & (swept_new >= inp.switchover_volume_m3)
+        if reach.any():
             frac = np.clip((inp.switchover_volume_m3 - swept) / np.maximum(swept_new - swept, 1e-15), 0.0, 1.0)
+            p_sw = np.where(reach, p, p_sw)
+            hold_at = np.where(reach, t + frac * dt + delay, hold_at)
+            pos_reached = pos_reached | reach
+        crosses = active & ~in_hold & pos_reached & (t + dt >= hold_at)
+        if crosses.any():
+            frac_t = np.clip((hold_at - t) / np.maximum(dt, 1e-15), 0.0, 1.0)
             q_h, p_h, _ = flow_at_limit(inp.q_hold_max_m3_s, inp.p_hold_Pa)
             q_h_del = np.maximum(q_h - inp.leak_m3_s_per_Pa * p_h, 1e-12)
-            dt_split = frac * dt + (1.0 - frac) * dV / q_h_del
-            t_sw = np.where(crosses, t + frac * dt, t_sw)
-            p_sw = np.where(crosses, p, p_sw)
+            dt_split = frac_t * dt + (1.0 - frac_t) * dV / q_h_del
+            t_sw = np.where(crosses, hold_at, t_sw)
             dt = np.where(crosses, dt_split, dt)
             p = np.where(crosses, p_h, p)
             in_hold = in_hold | crosses
@@ -228,7 +243,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         p_inj = np.where(active, p, p_inj)
         # The step's pressure, and the velocity-phase pressure just before a switchover
         # inside this step (p now holds the hold-phase part).
-        p_max = np.maximum(p_max, np.where(active, np.fmax(p, np.where(crosses_now, p_sw, 0.0)), 0.0))
+        p_max = np.maximum(p_max, np.where(active, np.fmax(p, p_vel_step), 0.0))
         T_front = np.where(go, T_front_new, T_front)
         q_prev = np.where(go, dV / dt, q_prev)
         front_age = np.where(go, t_res_new, front_age)
@@ -254,6 +269,7 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         fill_fraction=filled,
         t_end_s=t,
         t_switchover_s=t_sw,
+        switch_not_before_s=np.where(pos_reached & ~in_hold, hold_at, -np.inf),
         swept_m3=swept,
         p_inj_end_Pa=p_inj,
         p_max_Pa=p_max,

@@ -68,6 +68,8 @@ class PackInputs:
     # State at the end of filling:
     t_full_s: np.ndarray
     t_switchover_s: np.ndarray       # nan if not yet switched over
+    switch_not_before_s: np.ndarray  # position reached while filling: control switches at this time (else -inf)
+    switchover_delay_s: np.ndarray   # the machine's response after the switchover position
     swept_m3: np.ndarray
     p_inj_Pa: np.ndarray
     mean_arrival_s: np.ndarray
@@ -135,6 +137,7 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
     rec_s = np.zeros_like(rec_t)
     rec_t[:, 0], rec_pi[:, 0], rec_pn[:, 0], rec_pf[:, 0], rec_s[:, 0] = t, p_inj, p_cav, 0.0, swept
     t0 = t.copy()
+    hold_at = np.where(np.isfinite(inp.switch_not_before_s), inp.switch_not_before_s, np.inf)
     for j in range(N_STEPS):
         t_new = t0 + horizon * grid[j]
         dt = t_new - t
@@ -187,7 +190,11 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
         # The screw keeps its pressure on a sealed gate until the hold time ends.
         p_inj = p_drive
         # Switchover by screw position during the velocity phase.
-        newly = in_vel & ~sealed & (swept >= inp.switchover_volume_m3)
+        # Position reached now (filling ended first): control switches after the
+        # machine's response delay; reached while filling: at the given time.
+        hold_at = np.where(in_vel & ~np.isfinite(hold_at) & (swept >= inp.switchover_volume_m3),
+                           t_new + inp.switchover_delay_s, hold_at)
+        newly = in_vel & (t_new >= hold_at)
         t_sw = np.where(newly, t_new, t_sw)
         # Pressure at the two cavity sensors: the flow gradient splits them.
         dp_flow = np.clip(q_prev, 0.0, None) * dp_cav / q_eval
