@@ -18,9 +18,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from physics.molding.channels import CHANNEL_NAMES
+# Defect types in order of severity (first = most severe, wins ``defect_type``),
+# defined once, with the physics that decides them; re-exported here.
+from physics.molding.defects import DEFECT_TYPES
 
-#: Defect types in order of severity (first = most severe, wins ``defect_type``).
-DEFECT_TYPES: tuple[str, ...] = ("short_shot", "flash", "burn_marks", "warpage", "sink_marks")
 
 #: Setpoint names (config ``[setpoints]`` keys) in column order.
 SETPOINT_FIELDS: tuple[str, ...] = (

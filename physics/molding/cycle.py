@@ -162,7 +162,8 @@ class MoldingModel:
         # --- mold wall: coolant set point, the shot's heat load at this cycle
         # time (mold_thermal), and the twin's warm-up/coolant disturbances.
         q_vel = sp["injection_velocity_mm_s"] * 1e-3 * A * st["velocity_factor"]
-        dosing_est_s = (sp["dosing_volume_cm3"] - 0.8 * sp["switchover_volume_cm3"]) * 1e-6 / q_plast
+        # Dosing refills at least what the screw swept up to switchover.
+        dosing_est_s = (sp["dosing_volume_cm3"] - sp["switchover_volume_cm3"]) * 1e-6 / q_plast
         cycle_est_s = (mc.close_time_s + (sp["dosing_volume_cm3"] - sp["switchover_volume_cm3"]) * 1e-6 / q_vel
                        + sp["hold_time_s"] + np.maximum(sp["cooling_time_s"], dosing_est_s + DECOMPRESSION_S)
                        + mc.open_time_s + mc.eject_time_s + self.mold.handling_time_s)

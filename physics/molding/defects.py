@@ -33,7 +33,6 @@ class DefectThresholds:
     warpage_tolerance_mm: float
     short_fill_fraction: float
     flash_pressure_ref_bar: float
-    burn_margin_K: float = 0.0
 
     @classmethod
     def from_config(cls, d: dict) -> "DefectThresholds":
@@ -52,7 +51,7 @@ def classify(th: DefectThresholds, *, fill_fraction, parting_gap_mm, critical_ga
     flags = {
         "short_shot": short,
         "flash": np.asarray(parting_gap_mm) > np.asarray(critical_gap_mm),
-        "burn_marks": ~short & (np.asarray(air_temp_C) > ignition_temp_C - th.burn_margin_K),
+        "burn_marks": ~short & (np.asarray(air_temp_C) > ignition_temp_C),
         "warpage": ~short & (np.asarray(warpage_mm) > th.warpage_tolerance_mm),
         "sink_marks": ~short & (np.asarray(shrinkage_pct) > th.sink_shrinkage_pct),
     }

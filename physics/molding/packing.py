@@ -84,7 +84,6 @@ class PackResult:
     t_hold_end_s: np.ndarray
     mass_kg: np.ndarray
     p_seal_Pa: np.ndarray
-    temp_seal_C: np.ndarray
     p_cav_max_Pa: np.ndarray
     p_inj_max_Pa: np.ndarray
     swept_max_m3: np.ndarray
@@ -120,7 +119,6 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
     sealed = np.zeros(len(t), dtype=bool)
     t_seal = np.where(sealed, t, np.nan)
     p_seal = np.where(sealed, 0.0, np.nan)
-    T_seal = np.where(sealed, cavity_temp(t), np.nan)
     m_seal = np.where(sealed, m, np.nan)
     p_cav_max = p_cav.copy()
     p_inj_max = p_inj.copy()
@@ -206,7 +204,6 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
         now_sealed = ~sealed & ~gate_open
         t_seal = np.where(now_sealed, t_mid, t_seal)
         p_seal = np.where(now_sealed, p_cav, p_seal)
-        T_seal = np.where(now_sealed, T_cav, T_seal)
         m_seal = np.where(now_sealed, m, m_seal)
         sealed = sealed | now_sealed
         t = t_new
@@ -216,7 +213,6 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
     left = ~sealed
     t_seal = np.where(left, t, t_seal)
     p_seal = np.where(left, p_cav, p_seal)
-    T_seal = np.where(left, cavity_temp(t), T_seal)
     m_seal = np.where(left, m, m_seal)
     t_hold_end = np.nan_to_num(t_sw, nan=inp.t_full_s) + inp.hold_time_s
     return PackResult(
@@ -225,7 +221,6 @@ def pack_cavity(mat: Material, geo: MoldGeometry, inp: PackInputs) -> PackResult
         t_hold_end_s=t_hold_end,
         mass_kg=m_seal,
         p_seal_Pa=p_seal,
-        temp_seal_C=T_seal,
         p_cav_max_Pa=p_cav_max,
         p_inj_max_Pa=p_inj_max,
         swept_max_m3=swept_max,
