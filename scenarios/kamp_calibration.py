@@ -14,7 +14,11 @@ a permutation test, C2ST AUC with its CI) between the twin's cycles and the
 real pass cycles is measured before and after calibration, on the same
 features.
 
-Run: ``twinloop run scenarios/kamp_calibration.toml --out DIR``.
+Run: ``twinloop run scenarios/kamp_calibration.toml --out DIR``. It writes
+``metrics.json`` (both gaps, the estimates with their standard errors, the
+noise-matching rounds, ``c2st_auc_lowered``), ``config_before.toml``,
+``config.toml`` (the calibrated twin) and the two gap reports
+``gap_before.html`` / ``gap_after.html``.
 """
 from __future__ import annotations
 
@@ -209,6 +213,11 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         folder.write_text("config_before.toml", dump_toml(before_cfg))
         folder.write_text("config.toml", dump_toml(after_cfg))
         folder.write_json("metrics.json", metrics)
+        # The full gap reports (per-feature histograms, MMD null, C2ST ROC) on each side.
+        from scenarios.report_gap import build_gap_report
+
+        folder.write_text("gap_before.html", build_gap_report(before))
+        folder.write_text("gap_after.html", build_gap_report(after))
         if finalize is not None:
             finalize(folder, metrics)
     tick()

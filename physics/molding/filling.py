@@ -211,7 +211,11 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
         reach = active & ~in_hold & ~pos_reached & (swept_new >= inp.switchover_volume_m3)
         if reach.any():
             frac = np.clip((inp.switchover_volume_m3 - swept) / np.maximum(swept_new - swept, 1e-15), 0.0, 1.0)
-            p_sw = np.where(reach, p, p_sw)
+            # The step's pressure rises from its start value to p as the front
+            # crosses the cell: interpolate, so the logged switchover pressure
+            # (and the peak after a response delay) vary continuously rather
+            # than in cell-sized steps.
+            p_sw = np.where(reach, p_inj + frac * (p - p_inj), p_sw)
             hold_at = np.where(reach, t + frac * dt + delay, hold_at)
             pos_reached = pos_reached | reach
         crosses = active & ~in_hold & pos_reached & (t + dt >= hold_at)
@@ -222,6 +226,8 @@ def fill_cavity(mat: Material, geo: MoldGeometry, inp: FillInputs) -> FillResult
             dt_split = frac_t * dt + (1.0 - frac_t) * dV / q_h_del
             t_sw = np.where(crosses, hold_at, t_sw)
             dt = np.where(crosses, dt_split, dt)
+            # The velocity phase's last pressure: where the step's rise had got to at hold_at.
+            p_vel_step = np.where(crosses, p_inj + frac_t * (p_vel_step - p_inj), p_vel_step)
             p = np.where(crosses, p_h, p)
             in_hold = in_hold | crosses
         # Front temperature: the Lévêque bulk solution written in the residence

@@ -28,4 +28,8 @@ def test_kamp_scenario_fits_the_pass_cycles_medians(realdata, tmp_path, monkeypa
     assert 600 < cal["offsets"]["cushion_mm"]["pass"] < 700
     for side in ("before", "after"):
         assert 0 < m[side]["mmd_p_value"] <= 1 and 0 <= m[side]["c2st_auc"] <= 1
+    # Calibration must lower the C2ST AUC (issue 3); before, the cushion offset alone separates them.
+    assert m["before"]["c2st_auc"] > 0.99
+    assert m["after"]["c2st_auc"] < m["before"]["c2st_auc"] and m["c2st_auc_lowered"]
+    assert (tmp_path / "k" / "gap_after.html").is_file()
     assert (tmp_path / "k" / "config.toml").is_file() and (tmp_path / "k" / "config_before.toml").is_file()
