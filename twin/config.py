@@ -1,8 +1,13 @@
-"""Load, validate, hash and print the molding configuration.
+"""Load, validate, hash and print a line's configuration (molding cell or billet line).
+
+Each line is a *kind* of configuration (:data:`KINDS`): its embedded
+defaults file, its key spec and its cross-field checks. ``kind="molding"``
+(the default) is the molding cell (:mod:`twin.config_spec`),
+``kind="billets"`` the billet line (:mod:`twin.billet_line.config_spec`).
 
 Resolution order (later wins), each layer may give any subset of keys:
 
-1. the embedded defaults ``twin/defaults/molding.toml`` (read through
+1. the embedded defaults ``twin/defaults/<kind>.toml`` (read through
    :mod:`importlib.resources`, so it works from an installed wheel);
 2. the user's TOML file, deep-merged key by key;
 3. ``--set key=value`` overrides: a dotted key, and a value parsed as a TOML
@@ -27,7 +32,8 @@ import json
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 import tomli_w
 
@@ -43,6 +49,7 @@ __all__ = [
     "dump_toml",
     "get",
     "apply_changes",
+    "KINDS",
 ]
 
 #: Keys that identify a run rather than configure it: left out of :func:`config_hash`.
@@ -64,20 +71,58 @@ class ConfigError(ValueError):
         return "\n".join([head] + [f"  - {e}" for e in self.errors])
 
 
-def load_defaults() -> dict:
-    """The embedded default configuration as a nested dict (a fresh copy)."""
-    text = resources.files("twin").joinpath("defaults/molding.toml").read_text(encoding="utf-8")
+@dataclass(frozen=True)
+class ConfigKind:
+    """What a kind of configuration is made of: defaults file, key spec, checks."""
+
+    defaults_file: str                      # under the ``twin`` package
+    spec: dict                              # dotted key -> config_field.Field
+    sections: frozenset
+    cross: Callable[[dict], list[Issue]]    # cross-field checks on the nested dict
+    finish: Callable[[dict], dict]          # normalisation after validation
+
+
+def _molding_kind() -> ConfigKind:
+    def finish(cfg: dict) -> dict:
+        cfg["schedule"]["events"] = normalize_events(cfg["schedule"]["events"])
+        return cfg
+
+    return ConfigKind("defaults/molding.toml", SPEC, SECTIONS, validate_cross, finish)
+
+
+def _billets_kind() -> ConfigKind:
+    from twin.billet_line import config_spec as bspec
+
+    return ConfigKind("defaults/billets.toml", bspec.SPEC, bspec.SECTIONS, bspec.validate_cross, lambda c: c)
+
+
+#: The kinds of configuration, by name (built on first use).
+KINDS: dict[str, Callable[[], ConfigKind]] = {"molding": _molding_kind, "billets": _billets_kind}
+
+
+def _get_kind(kind: str) -> ConfigKind:
+    if kind not in KINDS:
+        raise ValueError(f"unknown configuration kind {kind!r}; known: {', '.join(KINDS)}")
+    return KINDS[kind]()
+
+
+def load_defaults(kind: str = "molding") -> dict:
+    """The embedded default configuration of ``kind`` as a nested dict (a fresh copy)."""
+    text = resources.files("twin").joinpath(_get_kind(kind).defaults_file).read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
-def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -> dict:
+def load_config(path: Path | str | None = None, overrides: Iterable[str] = (), *, kind: str = "molding") -> dict:
     """Resolve and validate the configuration; raise :class:`ConfigError` listing every problem.
 
     ``path``: optional user TOML file (any subset of keys). ``overrides``:
-    ``"dotted.key=value"`` strings applied last, in order.
+    ``"dotted.key=value"`` strings applied last, in order. ``kind``: which
+    line's configuration (:data:`KINDS`).
     """
-    flat, issues = _flatten(load_defaults(), "in the embedded defaults")
-    issues += [Issue(key, "has no default: add it to twin/defaults/molding.toml") for key in SPEC if key not in flat]
+    k = _get_kind(kind)
+    spec, sections = k.spec, k.sections
+    flat, issues = _flatten(load_defaults(kind), "in the embedded defaults", spec, sections)
+    issues += [Issue(key, f"has no default: add it to twin/{k.defaults_file}") for key in spec if key not in flat]
     origin: dict[str, str] = {}
 
     if path is not None:
@@ -87,7 +132,7 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
             issues.append(file_issue)
         else:
             source = f"in {path}"
-            user, user_issues = _flatten(tree, source)
+            user, user_issues = _flatten(tree, source, spec, sections)
             issues += user_issues
             flat.update(user)
             origin.update(dict.fromkeys(user, source))
@@ -99,24 +144,24 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
         except ValueError as exc:
             issues.append(Issue(f"--set {text!r}", str(exc)))
             continue
-        if key in SPEC:
+        if key in spec:
             flat[key] = value
             origin[key] = source
-        elif key in SECTIONS:
-            example = next(k for k in SPEC if k.startswith(key + "."))
+        elif key in sections:
+            example = next(x for x in spec if x.startswith(key + "."))
             issues.append(Issue(key, f"is a section, not a key; set one of its keys, e.g. {example}", source=source))
         else:
-            issues.append(Issue(key, f"unknown key{suggest_key(key, SPEC)}", source=source))
+            issues.append(Issue(key, f"unknown key{suggest_key(key, spec)}", source=source))
 
     bad_keys: set[str] = set()
     for key, value in flat.items():
-        flat[key], issue = check_value(key, SPEC[key], value)
+        flat[key], issue = check_value(key, spec[key], value)
         if issue is not None:
             bad_keys.add(key)
             issues.append(_with_source(issue, origin.get(key, "")))
 
     cfg = _unflatten(flat)
-    for issue in validate_cross(cfg):
+    for issue in k.cross(cfg):
         if issue.key in bad_keys:
             continue  # already reported as out of range / wrong type
         key = "schedule.events" if issue.key.startswith("schedule.events") else issue.key
@@ -124,8 +169,7 @@ def load_config(path: Path | str | None = None, overrides: Iterable[str] = ()) -
 
     if issues:
         raise ConfigError([str(i) for i in issues], path)
-    cfg["schedule"]["events"] = normalize_events(cfg["schedule"]["events"])
-    return cfg
+    return k.finish(cfg)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -210,7 +254,7 @@ def _read_toml_file(path: Path) -> tuple[dict, Issue | None]:
         return {}, Issue(str(path), f"cannot read: {exc.strerror or exc}")
 
 
-def _flatten(tree: dict, source: str) -> tuple[dict[str, Any], list[Issue]]:
+def _flatten(tree: dict, source: str, spec: dict, sections: frozenset) -> tuple[dict[str, Any], list[Issue]]:
     """Nested TOML tables -> ``{dotted_key: value}``; unknown keys become issues."""
     flat: dict[str, Any] = {}
     issues: list[Issue] = []
@@ -218,9 +262,9 @@ def _flatten(tree: dict, source: str) -> tuple[dict[str, Any], list[Issue]]:
     def walk(node: dict, prefix: str) -> None:
         for name, value in node.items():
             key = f"{prefix}{name}"
-            if key in SPEC:
+            if key in spec:
                 flat[key] = value
-            elif key in SECTIONS:
+            elif key in sections:
                 if isinstance(value, dict):
                     walk(value, key + ".")
                 else:
@@ -228,7 +272,7 @@ def _flatten(tree: dict, source: str) -> tuple[dict[str, Any], list[Issue]]:
                                         source=source))
             else:
                 what = "unknown section" if isinstance(value, dict) else "unknown key"
-                hint = suggest_key(key, SECTIONS if isinstance(value, dict) else SPEC)
+                hint = suggest_key(key, sections if isinstance(value, dict) else spec)
                 issues.append(Issue(key, f"{what}{hint}", source=source))
 
     walk(tree, "")

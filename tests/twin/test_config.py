@@ -298,7 +298,7 @@ def test_defaults_out_of_step_with_the_spec_is_an_error_not_a_silent_drop(monkey
     defaults = load_defaults()
     defaults["mold"]["runner_colour"] = "red"
     del defaults["cell"]["mtbf_h"]
-    monkeypatch.setattr(config_module, "load_defaults", lambda: defaults)
+    monkeypatch.setattr(config_module, "load_defaults", lambda kind="molding": defaults)
     with pytest.raises(ConfigError) as info:
         load_config(None, [])
     text = str(info.value)
