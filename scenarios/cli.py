@@ -51,7 +51,7 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``twinloop`` (exposed for docs and tests)."""
-    parser = argparse.ArgumentParser(prog="twinloop", description="Digital twin of an injection-molding cell.")
+    parser = argparse.ArgumentParser(prog="twinloop", description="Digital twin of an injection-molding cell and a billet line.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -76,10 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="show or check a configuration")
     config_cmds = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     show = config_cmds.add_parser("show", help="print the resolved configuration as TOML")
+    show.add_argument("--line", choices=("molding", "billets"), default="molding",
+                      help="which line's configuration (default molding)")
     _add_config_args(show)
     show.set_defaults(handler=_cmd_config_show)
     check = config_cmds.add_parser("check", help="validate a config file")
     check.add_argument("file", type=Path, help="TOML config file")
+    check.add_argument("--line", choices=("molding", "billets"), default="molding",
+                       help="which line's configuration (default molding)")
     _add_set_arg(check)
     check.set_defaults(handler=_cmd_config_check)
     _add_ingest_parser(commands)
@@ -87,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from scenarios.cli_calibration import add_parsers as _add_calibration_parsers
 
     _add_calibration_parsers(commands, _add_config_args)
+    from scenarios.cli_billets import add_parsers as _add_billet_parsers
+
+    _add_billet_parsers(lines, commands, _add_config_args, _positive_int)
     return parser
 
 
@@ -166,18 +173,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     result = Path(run_demo(args.out))  # the path of report.html
     _report_run(result if result.is_dir() else result.parent)
+    from scenarios.demo import run_billet_demo
+
+    billets = Path(run_billet_demo(args.out.parent / f"{args.out.name}_billets"))
+    _report_run(billets.parent)
     return EXIT_OK
 
 
 def _cmd_config_show(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, args.set, kind=args.line)
     sys.stdout.write(f"# twinloop resolved configuration, config_hash = {config_hash(cfg)}\n")
     sys.stdout.write(dump_toml(cfg))
     return EXIT_OK
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
-    cfg = load_config(args.file, args.set)
+    cfg = load_config(args.file, args.set, kind=args.line)
     sys.stdout.write(f"OK {args.file} (config_hash {config_hash(cfg)})\n")
     return EXIT_OK
 

@@ -220,9 +220,10 @@ def test_demo_calls_run_demo_lazily(tmp_path, monkeypatch, capsys):
     seen = []
     module = types.ModuleType("scenarios.demo")
     module.run_demo = lambda out_dir: seen.append(out_dir) or out_dir
+    module.run_billet_demo = lambda out_dir: seen.append(out_dir) or out_dir
     monkeypatch.setitem(sys.modules, "scenarios.demo", module)
     assert main(["demo", "--out", str(tmp_path / "d")]) == 0
-    assert seen == [tmp_path / "d"]
+    assert seen == [tmp_path / "d", tmp_path / "d_billets"]
     assert "run folder:" in capsys.readouterr().out
 
 

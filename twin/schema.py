@@ -140,9 +140,80 @@ def _events_schema() -> pa.Schema:
     )
 
 
+#: Visibility classes of a stamped character (physics/billet/visibility.py).
+VISIBILITY_CLASSES: tuple[str, ...] = ("well", "partial", "poor")
+
+_BOX = pa.struct([
+    pa.field("char", pa.string()),
+    pa.field("position", pa.int32()),
+    pa.field("x0", pa.int32()),
+    pa.field("y0", pa.int32()),
+    pa.field("x1", pa.int32()),
+    pa.field("y1", pa.int32()),
+    pa.field("visibility", pa.string()),
+])
+
+
+def _billets_schema() -> pa.Schema:
+    """One row per billet: where it was cast, how it was stamped, what the camera saw.
+
+    Per-character lists run over the stamped ID's characters in order
+    (empty for a billet the robot skipped). ``boxes`` holds one entry per
+    character that is visible in the image: the tight box of its rendered
+    mask, pixel corners ``x0 <= x < x1``, ``y0 <= y < y1`` (exclusive right
+    and bottom edges), with the character, its position in the ID and its
+    visibility class.
+    """
+    f32 = pa.list_(pa.float32())
+    return pa.schema([
+        pa.field("run_id", _dict_str, nullable=False),
+        pa.field("source", _dict_str, nullable=False),
+        pa.field("billet_id", pa.string(), nullable=False),
+        pa.field("billet_index", pa.int64(), nullable=False),
+        pa.field("heat", pa.int64(), nullable=False),
+        pa.field("strand", pa.int32(), nullable=False),
+        pa.field("sequence_in_heat", pa.int32(), nullable=False),
+        pa.field("steel_grade", _dict_str),
+        pa.field("section_mm", pa.float64()),
+        pa.field("length_m", pa.float64()),
+        pa.field("cut_time", _ts, nullable=False),
+        pa.field("stamp_time", _ts),
+        pa.field("photo_time", _ts),
+        pa.field("sim_time_s", pa.float64()),
+        pa.field("stamped", pa.bool_(), nullable=False),
+        pa.field("label_applied", pa.bool_(), nullable=False),
+        pa.field("stamped_id", pa.string()),
+        pa.field("wait_at_station_s", pa.float64()),
+        pa.field("time_since_cut_s", pa.float64()),
+        pa.field("surface_temp_C", pa.float64()),
+        pa.field("scale_thickness_mm", pa.float64()),
+        pa.field("stamp_force_kN", pa.float64()),
+        pa.field("tilt_deg", pa.float64()),
+        pa.field("char_depth_mm", f32),
+        pa.field("char_effective_depth_mm", f32),
+        pa.field("char_visible_fraction", f32),
+        pa.field("char_pin_wear", f32),
+        pa.field("char_visibility", pa.list_(pa.string())),
+        pa.field("n_well", pa.int32()),
+        pa.field("n_partial", pa.int32()),
+        pa.field("n_poor", pa.int32()),
+        pa.field("site", _dict_str),
+        pa.field("image_png", pa.binary()),
+        pa.field("image_width", pa.int32()),
+        pa.field("image_height", pa.int32()),
+        pa.field("image_channels", pa.int32()),
+        pa.field("boxes", pa.list_(_BOX)),
+        pa.field("seed", pa.int64()),
+        pa.field("config_hash", _dict_str),
+        pa.field("code_version", _dict_str),
+        pa.field("generator_checkpoint", _dict_str),
+    ])
+
+
 CYCLES_SCHEMA: pa.Schema = _cycles_schema()
 CURVES_SCHEMA: pa.Schema = _curves_schema()
 EVENTS_SCHEMA: pa.Schema = _events_schema()
+BILLETS_SCHEMA: pa.Schema = _billets_schema()
 
 #: Event kinds written to ``events.parquet``.
 EVENT_KINDS: tuple[str, ...] = (
@@ -155,12 +226,16 @@ EVENT_KINDS: tuple[str, ...] = (
     "lot_change",
     "maintenance",
     "warmup_start",
+    "heat_change",
+    "billet_skipped",
+    "pin_change",
 )
 
 SCHEMAS: dict[str, pa.Schema] = {
     "cycles": CYCLES_SCHEMA,
     "curves": CURVES_SCHEMA,
     "events": EVENTS_SCHEMA,
+    "billets": BILLETS_SCHEMA,
 }
 
 #: Float columns that should use byte_stream_split encoding in Parquet

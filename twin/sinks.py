@@ -48,7 +48,7 @@ __all__ = ["ParquetSink", "MemorySink", "write_table_atomic", "DEFAULT_ROW_GROUP
 log = logging.getLogger(__name__)
 
 #: Rows per row group by topic: a curve row is ~400 KB (34 channels x 3000 float32).
-DEFAULT_ROW_GROUP_ROWS: dict[str, int] = {"cycles": 256, "curves": 32, "events": 256}
+DEFAULT_ROW_GROUP_ROWS: dict[str, int] = {"cycles": 256, "curves": 32, "events": 256, "billets": 32}
 
 
 class ParquetSink:

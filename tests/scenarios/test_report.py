@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from scenarios.cli import main
-from scenarios.demo import run_demo
+from scenarios.demo import run_billet_demo, run_demo
 from scenarios.report_data import Events, choose_bin_seconds, downtime_intervals, load_run, read_curves
 from scenarios.report_molding import SECTION_TITLES, build_report, write_report
 from twin.config import load_config
@@ -150,3 +150,10 @@ def test_downtime_pairs_breakdowns_with_repairs_and_closes_open_ones():
     got = [(iv.start_ms, iv.end_ms, iv.kind, iv.component) for iv in downtime_intervals(events, 20000)]
     assert got == [(1000, 5000, "breakdown", "M1"), (8000, 20000, "breakdown", "M2"),
                    (9000, 11000, "maintenance", "M1")]
+
+
+def test_run_billet_demo_writes_the_report_with_an_image_grid(tmp_path):
+    report = run_billet_demo(tmp_path / "b", billets=4, progress=False)
+    assert report == tmp_path / "b" / "report.html"
+    text = report.read_text()
+    assert text.count("<svg") >= 3 and "data:image/png;base64," in text
