@@ -18,6 +18,7 @@ from typing import Callable
 SCENARIOS: dict[str, str] = {
     "kassel_calibration": "scenarios.kassel_calibration",
     "kamp_calibration": "scenarios.kamp_calibration",
+    "defect_classifier": "scenarios.defect_classifier",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {
