@@ -19,6 +19,8 @@ SCENARIOS: dict[str, str] = {
     "kassel_calibration": "scenarios.kassel_calibration",
     "kamp_calibration": "scenarios.kamp_calibration",
     "defect_classifier": "scenarios.defect_classifier",
+    "kamp_prequential": "scenarios.kamp_prequential",
+    "lstm_offset_sampling": "scenarios.lstm_offset_sampling",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {
