@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     from scenarios.cli_billets import add_parsers as _add_billet_parsers
 
     _add_billet_parsers(lines, commands, _add_config_args, _positive_int)
+    from scenarios.cli_defects import add_parsers as _add_defect_parsers
+    from scenarios.cli_learners import add_parsers as _add_learner_parsers
+    from scenarios.cli_learners import kinds_group
+
+    _add_learner_parsers(commands)
+    _add_defect_parsers(kinds_group(commands, "train"), kinds_group(commands, "evaluate"))
     return parser
 
 

@@ -119,3 +119,23 @@ def test_magnetic_tile_reads_images_not_masks(realdata):
     d = load_magnetic_tile(realdata, size_px=32)
     assert d.counts() == {"Blowhole": 115, "Break": 85, "Crack": 57, "Fray": 32, "Free": 952, "Uneven": 103}
     assert all(p.endswith(".jpg") for p in d.paths)
+
+
+def test_cli_train_and_evaluate_defects(tmp_path, capsys):
+    from scenarios.cli import main
+
+    rng = np.random.default_rng(0)
+    for cls, axis in (("horizontal", 0), ("vertical", 1)):
+        (tmp_path / "data" / cls).mkdir(parents=True)
+        for i in range(6):
+            img = 128 + 80 * np.sin(np.indices((32, 32))[axis] / 2.0) + rng.normal(0, 10, (32, 32))
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(tmp_path / "data" / cls / f"{i}.png")
+    assert main(["train", "defects", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m"), "--size", "32",
+                 "--epochs", "2", "--batch-size", "4", "--no-progress"]) == 0
+    assert (tmp_path / "m" / "model.twl").is_file()
+    assert main(["evaluate", "defects", "--model", str(tmp_path / "m"), "--data", str(tmp_path / "data"),
+                 "--out", str(tmp_path / "e")]) == 0
+    assert "macro-F1" in capsys.readouterr().out
+    assert main(["evaluate", "defects", "--model", str(tmp_path / "nope"), "--data", str(tmp_path / "data"),
+                 "--out", str(tmp_path / "e2")]) == 2
+    assert "no such learner file" in capsys.readouterr().err and not (tmp_path / "e2").exists()
