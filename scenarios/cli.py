@@ -100,7 +100,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_learner_parsers(commands)
     _add_defect_parsers(kinds_group(commands, "train"), kinds_group(commands, "evaluate"))
+    _add_gan_parsers(kinds_group(commands, "train"), commands)
     return parser
+
+
+#: The GAN kinds of ``twinloop train gan KIND`` / ``twinloop sample KIND``, by the module that adds them.
+GAN_CLI_MODULES: dict[str, str] = {"stamp": "scenarios.cli_gan_stamp", "sensor": "scenarios.cli_gan_sensor"}
+
+
+def _add_gan_parsers(train_kinds: argparse._SubParsersAction, commands: argparse._SubParsersAction) -> None:
+    import importlib
+
+    gan = train_kinds.add_parser("gan", help="train a generative texture model (writes model.ckpt, checkpoints/)")
+    gan_kinds = gan.add_subparsers(dest="gan_kind", required=True, metavar="KIND")
+    sample = commands.add_parser("sample", help="draw samples from a trained generative model")
+    sample_kinds = sample.add_subparsers(dest="sample_kind", required=True, metavar="KIND")
+    for module in GAN_CLI_MODULES.values():
+        mod = importlib.import_module(module)
+        mod.add_train_parser(gan_kinds)
+        mod.add_sample_parser(sample_kinds)
 
 
 def _add_ingest_parser(commands: argparse._SubParsersAction) -> None:
@@ -150,6 +168,19 @@ def _cmd_simulate_molding(args: argparse.Namespace) -> int:
     except ImportError as exc:
         _error(f"the molding simulator is not available: {exc}")
         return EXIT_FAILURE
+    curve_texture = None
+    if cfg["curves"].get("texture_model"):  # a learned sensor texture (generative/, needs torch)
+        try:
+            from generative.sensor_texture_adapter import load_curve_texture
+
+            curve_texture = load_curve_texture(cfg["curves"]["texture_model"])
+            curve_texture.check_sample_interval(float(cfg["curves"]["sample_interval_ms"]) / 1000.0)
+        except ImportError as exc:
+            _error(f"curves.texture_model needs the generative models (torch): {exc}")
+            return EXIT_FAILURE
+        except ValueError as exc:  # CheckpointError or another sample interval: names the file
+            _error(f"curves.texture_model: {exc}")
+            return EXIT_USAGE
     finalize = None
     if not args.no_report:
         from scenarios.report_molding import write_report as finalize
@@ -163,7 +194,8 @@ def _cmd_simulate_molding(args: argparse.Namespace) -> int:
     log.info("config %s, seed %s, %s %s -> %s", config_hash(cfg), cfg["run"]["seed"], total, unit, out)
     try:
         run_dir = simulate_molding(cfg, out, cycles=args.cycles, hours=args.hours, progress=progress,
-                                   overwrite=args.overwrite, finalize=finalize)
+                                   overwrite=args.overwrite, finalize=finalize,
+                                   **({"curve_texture": curve_texture} if curve_texture is not None else {}))
     finally:
         if progress is not None:
             progress.close()

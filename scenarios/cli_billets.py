@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -50,6 +51,18 @@ def cmd_simulate_billets(args: argparse.Namespace) -> int:
     RunFolder(args.out, overwrite=args.overwrite).check_target()
     from twin.billet_line.simulate import simulate_billets
 
+    texture = None
+    if cfg["render"].get("stamp_gan") and cfg["render"]["enabled"]:   # the stamp cGAN (generative/, needs torch)
+        try:
+            from generative.stamp_texture_adapter import load_stamp_texture
+
+            texture = load_stamp_texture(cfg["render"]["stamp_gan"])
+        except ImportError as exc:
+            sys.stderr.write(f"twinloop: render.stamp_gan needs the generative models (torch): {exc}\n")
+            return EXIT_FAILURE
+        except ValueError as exc:            # CheckpointError: names the file
+            sys.stderr.write(f"twinloop: render.stamp_gan: {exc}\n")
+            return EXIT_USAGE
     finalize = None
     if not args.no_report:
         from scenarios.report_billets import write_report as finalize
@@ -58,9 +71,12 @@ def cmd_simulate_billets(args: argparse.Namespace) -> int:
         from scenarios.progress import TqdmProgress
 
         progress = TqdmProgress(args.billets, "billets")
+    from twin.billet_line.physics_bridge import use_stamp_texture_factory
+
     try:
-        run_dir = simulate_billets(cfg, args.out, billets=args.billets, progress=progress,
-                                   overwrite=args.overwrite, finalize=finalize)
+        with use_stamp_texture_factory(lambda spec: texture) if texture is not None else contextlib.nullcontext():
+            run_dir = simulate_billets(cfg, args.out, billets=args.billets, progress=progress,
+                                       overwrite=args.overwrite, finalize=finalize)
     finally:
         if progress is not None:
             progress.close()

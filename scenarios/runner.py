@@ -21,6 +21,8 @@ SCENARIOS: dict[str, str] = {
     "defect_classifier": "scenarios.defect_classifier",
     "kamp_prequential": "scenarios.kamp_prequential",
     "lstm_offset_sampling": "scenarios.lstm_offset_sampling",
+    "sensor_texture": "scenarios.sensor_texture",
+    "stamp_cgan": "scenarios.stamp_cgan",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {

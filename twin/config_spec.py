@@ -217,6 +217,8 @@ SPEC: dict[str, Field] = {
     # [curves]
     "curves.enabled": Field(bool, "-", "write per-cycle sensor curves"),
     "curves.sample_interval_ms": Field(float, "ms", "sample interval of the curves", max=1000.0, **_POS),
+    "curves.texture_model": Field(str, "-", "saved SensorTextureGAN checkpoint (model.ckpt) whose learned sensor "
+                                  "texture replaces the curves' white noise; empty = none (loaded by the CLI)"),
     # [schedule]
     "schedule.events": Field(list, "-", "timed changes ([[schedule.events]] tables), applied at hour at_h"),
 }

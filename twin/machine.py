@@ -32,6 +32,7 @@ from physics.molding.cycle import MoldingModel
 from twin import machine_state as ms
 from twin.column_rows import ColumnBlock
 from twin.config import apply_changes
+from twin.curve_texture import CurveTexture, apply_curve_texture
 from twin.rng import component_rng
 from twin.sensor_model import to_logged
 from twin.schema import DEFECT_TYPES, SETPOINT_FIELDS
@@ -53,6 +54,8 @@ class RunContext:
     curves: bool
     sample_interval_s: float
     on_cycle: Callable[[float], None] | None = None
+    #: Learned sensor texture for the curves (:mod:`twin.curve_texture`); None = the physics' own noise only.
+    curve_texture: CurveTexture | None = None
 
 
 @dataclass
@@ -82,6 +85,8 @@ class MoldingMachine:
         self.rng_lot = component_rng(seed, f"{name}.lot")
         self.rng_breakdown = component_rng(seed, f"{name}.breakdown")
         self.rng_timing = component_rng(seed, f"{name}.timing")
+        #: Draws of the curve texture only (none without one), so the other streams stay as they are.
+        self.rng_texture = component_rng(seed, f"{name}.texture") if ctx.curve_texture is not None else None
         #: sd of the mold moves' durations (valve and pump response), s; 0 = exact.
         self.move_sd_s = float(cfg["variation"]["machine_move_sd_s"])
         self.setpoints = {k: float(cfg["setpoints"][k]) for k in SETPOINT_FIELDS}
@@ -339,7 +344,8 @@ class MoldingMachine:
             "material_grade": self.cfg["material"]["grade"],
             "glass_fiber_pct": float(self.cfg["material"]["glass_fiber_pct"]),
             "experiment": None, "seed": ctx.seed, "config_hash": ctx.config_hash,
-            "code_version": ctx.code_version, "generator_checkpoint": None,
+            "code_version": ctx.code_version,
+            "generator_checkpoint": None if ctx.curve_texture is None or not ctx.curves else ctx.curve_texture.checkpoint,
         }
         for k, v in const.items():
             cols[k] = [v] * B
@@ -383,6 +389,9 @@ class MoldingMachine:
                    "cavity_pressure_far_bar": p_res, "screw_position_mm": x_res}
             arr = render_cycle(ph, i, timing, sp_i, extra, self.ctx.sample_interval_s, self.rng_curves,
                                noise_scale=ns, resolution=res)
+            if self.ctx.curve_texture is not None:
+                apply_curve_texture(self.ctx.curve_texture, arr, CHANNEL_NAMES, self.ctx.sample_interval_s,
+                                    self.rng_texture)
             row = {
                 "run_id": self.ctx.run_id, "source": "sim", "machine_id": self.name, "cycle_id": self.cycle_id,
                 "sample_interval_s": self.ctx.sample_interval_s, "n_samples": arr.shape[1],

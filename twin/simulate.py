@@ -16,6 +16,7 @@ from typing import Callable
 from twin.bus import Bus
 from twin.cell import build_cell
 from twin.config import config_hash, dump_toml
+from twin.curve_texture import CurveTexture
 from twin.machine import RunContext
 from twin.metrics import summarize_cycles
 from twin.parquet_encoding import package_version
@@ -29,7 +30,8 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
                      progress: Callable[[float, float], None] | None = None, overwrite: bool = False,
                      finalize: Callable[[RunFolder, dict], None] | None = None,
                      realtime_factor: float | None = None,
-                     replay: list[tuple[Path | str, float]] | None = None) -> Path:
+                     replay: list[tuple[Path | str, float]] | None = None,
+                     curve_texture: CurveTexture | None = None) -> Path:
     """Simulate the cell; returns the completed run folder.
 
     Exactly one of ``cycles`` (total over all machines) or ``hours`` (simulated).
@@ -37,6 +39,9 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
     simulated hours. ``replay``: ingested real logs ``(run folder, time
     scale)`` played into the same stream (:class:`twin.replay.LogReplay`),
     so the run's files hold real rows beside the simulated ones.
+    ``curve_texture``: learned sensor texture applied to the rendered curves
+    (:mod:`twin.curve_texture`); it is required when the config names one
+    (``curves.texture_model``), since the twin does not load models itself.
     """
     if (cycles is None) == (hours is None):
         raise ValueError("give exactly one of cycles or hours")
@@ -44,6 +49,10 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
         raise ValueError(f"cycles must be >= 1, got {cycles}")
     if hours is not None and hours <= 0:
         raise ValueError(f"hours must be > 0, got {hours}")
+    texture_model = cfg["curves"].get("texture_model", "")
+    if texture_model and curve_texture is None:
+        raise ValueError(f"curves.texture_model = {texture_model!r} is set but no curve_texture was passed: load it "
+                         "with generative.sensor_texture_adapter.load_curve_texture (the twin does not import torch)")
     seed = int(cfg["run"]["seed"])
     chash = config_hash(cfg)
     run_id = cfg["run"].get("run_id") or f"sim-{seed}-{chash[:8]}"
@@ -66,7 +75,8 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
         ctx = RunContext(run_id=run_id, seed=seed, config_hash=chash, code_version=package_version(),
                          start_epoch_ms=start_ms, start_hour_of_day=start_hour, bus=bus,
                          curves=bool(cfg["curves"]["enabled"]),
-                         sample_interval_s=float(cfg["curves"]["sample_interval_ms"]) / 1000.0)
+                         sample_interval_s=float(cfg["curves"]["sample_interval_ms"]) / 1000.0,
+                         curve_texture=curve_texture)
         cell = build_cell(cfg, ctx, realtime_factor=realtime_factor)
         env = cell.env
         replays = [LogReplay(env, bus, d, time_scale=scale, name=f"replay{k + 1}")
@@ -96,6 +106,8 @@ def simulate_molding(cfg: dict, out_dir: Path | str, *, cycles: int | None = Non
         if replays:
             metrics["replayed_real_cycles"] = sum(r.published for r in replays)
         metrics.update({"run_id": run_id, "seed": seed, "config_hash": chash, "code_version": package_version()})
+        if curve_texture is not None and ctx.curves:
+            metrics["curve_texture"] = {"checkpoint": curve_texture.checkpoint, "channels": list(curve_texture.channels)}
         run.write_json("metrics.json", metrics)
         if finalize is not None:
             finalize(run, metrics)

@@ -6,9 +6,9 @@ images, one input channel (the first convolution is replaced), normalised
 by the training set's own mean and standard deviation.
 
 Training: AdamW with a cosine learning-rate schedule, cross-entropy with
-class weights (inverse class frequency, normalised to mean 1: the rare
-defect classes — magnetic tile has 32 ``Fray`` images against 952 ``Free``
-— count as much as the common ones), augmentation by the symmetries a
+class weights (inverse class frequency, or its square root with
+``class_weights="sqrt"``, normalised to mean 1: the rare defect classes —
+magnetic tile has 32 ``Fray`` images against 952 ``Free`` — count more), augmentation by the symmetries a
 surface image has (horizontal and vertical flips, quarter turns) plus a
 brightness/contrast jitter. Everything random comes from ``seed``: weights
 (inside ``torch.random.fork_rng``, so the caller's global torch state is
@@ -86,7 +86,13 @@ class DefectClassifier:
         x = data.images.astype(np.float32) / 255.0
         self.mean_, self.std_ = float(x.mean()), float(x.std() + 1e-6)
         counts = np.bincount(data.labels, minlength=len(self.classes_)).astype(np.float64)
+        if self.class_weights not in (True, False, "inverse", "sqrt"):
+            raise ValueError(f"class_weights must be true, false, 'inverse' or 'sqrt', got {self.class_weights!r}")
+        # Inverse frequency (True / "inverse") or its square root ("sqrt": milder, for a 30:1
+        # imbalance where full inverse weights make the common class the one the model gets wrong).
         w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(self.classes_), 0.0)
+        if self.class_weights == "sqrt":
+            w = np.sqrt(w)
         w = w / w[counts > 0].mean() if self.class_weights else np.ones_like(w)
         self.class_weight_ = w.astype(np.float32)
         with torch.random.fork_rng(devices=[]):

@@ -15,7 +15,10 @@ Pipeline of :meth:`BilletFaceRenderer.render` (one photograph):
    shadow maps and an integer **label map** (0 = face, i + 1 = character i,
    where the character's coverage is >= 0.5).
 3. **Shading** of the whole face under the site's lamp, exposure and tone
-   curve to 8 bit.
+   curve to 8 bit. With a ``stamp_texture`` (:mod:`.stamp_texture`, e.g.
+   the stamp cGAN), each character's patch of the shaded face is handed
+   to it with the character's coverage mask and pasted back; the label map
+   is not touched, so the boxes stay those of the untextured render.
 4. **Camera** (:mod:`.camera`): one homography (billet roll, camera tilt and
    yaw, zoom, centring) warps the image (bilinear) and the label map
    (nearest) alike; then focus blur, vignetting and sensor noise on the
@@ -43,8 +46,12 @@ Randomness and speed
 Every random choice is drawn from the ``rng`` passed to ``render`` (the
 per-character draws from child generators seeded from it, so one
 character's erasure does not shift the others'), so the same seed gives a
-byte-identical image and PNG. Texture banks, glyph masks, blur matrices,
-tone tables and the vignette are built once in ``__init__``.
+byte-identical image and PNG. A ``stamp_texture`` gets its own generator
+per character (seeded from that character's seed), so it draws nothing
+from ``rng``: pose, texture, placement and sensor noise are those of the
+untextured render, and without a texture the output is unchanged.
+Texture banks, glyph masks, blur matrices, tone tables and the vignette
+are built once in ``__init__``.
 """
 from __future__ import annotations
 
@@ -64,6 +71,7 @@ from .face_canvas import FaceCanvas
 from .shading import gradient, shade, stamp_height_patch
 from .stamp_font import ALPHABET, GLYPH_WIDTH_EM, STROKE_WIDTH_EM, glyph_width_px, rasterize_glyph
 from .stamp_layout import LAYOUTS, block_extent_mm, cell_centres_mm
+from .stamp_texture import StampTexture, apply_stamp_texture
 from .surface_texture import NeuBackgrounds, SteelFaceParams, procedural_face
 
 #: Smallest and largest image size (pixels per side).
@@ -260,11 +268,19 @@ class BilletFaceRenderer:
 
     ``backgrounds``: real steel albedo (:class:`NeuBackgrounds`, e.g. from
     :func:`~.surface_texture.neu_backgrounds_from_env`); None = procedural.
+    ``stamp_texture``: optional per-character texture
+    (:class:`~.stamp_texture.StampTexture`, e.g. the stamp cGAN's adapter in
+    ``generative/stamp_texture_adapter.py``); None = physics shading only.
     """
 
-    def __init__(self, params: RenderParams = RenderParams(), backgrounds: NeuBackgrounds | None = None):
+    def __init__(self, params: RenderParams = RenderParams(), backgrounds: NeuBackgrounds | None = None,
+                 stamp_texture: StampTexture | None = None):
         self.params = params
         self.backgrounds = backgrounds
+        if stamp_texture is not None and not callable(getattr(stamp_texture, "apply", None)):
+            raise TypeError(f"stamp_texture must have an apply(patch, mask, rng) method, "
+                            f"got {type(stamp_texture).__name__}")
+        self.stamp_texture = stamp_texture
         p = params
         s = int(p.size_px)
         self.mm_per_px = p.mm_per_px
@@ -353,6 +369,24 @@ class BilletFaceRenderer:
             albedo = self.backgrounds.sample(s, rng)
         return albedo, gx_out, gy_out, tint
 
+    def _texture_patch(self, img8: np.ndarray, y0: int, x0: int, coverage: np.ndarray,
+                       rng: np.random.Generator) -> None:
+        """Hand one character's patch (top-left at face pixel (y0, x0), cut by the face) to the texture."""
+        s = img8.shape[0]
+        ya, yb, xa, xb = max(0, y0), min(s, y0 + coverage.shape[0]), max(0, x0), min(s, x0 + coverage.shape[1])
+        if yb <= ya or xb <= xa:
+            return
+        mask = coverage[ya - y0:yb - y0, xa - x0:xb - x0]
+        region = img8[ya:yb, xa:xb].astype(np.float32)
+        grey = region if region.ndim == 2 else region @ np.array([0.299, 0.587, 0.114], np.float32)
+        grey *= np.float32(1.0 / 255.0)
+        new = apply_stamp_texture(self.stamp_texture, grey, mask, rng)
+        if region.ndim == 3:                   # colour: shift every channel by the grey change
+            new = region + ((new - grey) * np.float32(255.0))[..., None]
+        else:
+            new = new * np.float32(255.0)
+        img8[ya:yb, xa:xb] = np.clip(new + np.float32(0.5), 0.0, 255.0).astype(np.uint8)
+
     # ------------------------------------------------------------------ render
     def render(self, chars: str, depth_mm, visible_fraction, site: "str | CameraSite",
                rng: np.random.Generator) -> RenderedFace:
@@ -386,6 +420,7 @@ class BilletFaceRenderer:
         canvas = FaceCanvas(albedo, gx, gy)
         bp = self.blur_pad_px
         dh, dw = self.deform_shape
+        stamped = []                           # (relief patch corner y, x, coverage, seed) for the texture
         for i, ch in enumerate(chars):
             crng = np.random.Generator(np.random.PCG64(int(char_seeds[i])))
             cov = deform_mask(self._glyphs[ch], self.glyph_h_px, crng, p.degrade)
@@ -401,6 +436,8 @@ class BilletFaceRenderer:
                                    rim_fraction=p.rim_fraction, rim_sigma_px=self.rim_sigma_px, pad=bp)
             if canvas.add_relief(y0 - bp, x0 - bp, h, depth_px, mpp, light, groove_tone):
                 canvas.add_label(y0, x0, foot, i + 1)
+                if self.stamp_texture is not None:
+                    stamped.append((y0 - bp, x0 - bp, cov, int(char_seeds[i])))
 
         albedo = canvas.albedo
         if tint is not None:
@@ -409,6 +446,8 @@ class BilletFaceRenderer:
                          light_rgb=np.asarray(cam.light_rgb, np.float32) if p.rgb else None)
         radiance *= self._edge[..., None] if radiance.ndim == 3 else self._edge
         img8 = to_uint8(radiance, exposure_gain(cam, pose), cam.gamma)
+        for py, px, cov, seed in stamped:
+            self._texture_patch(img8, py, px, np.pad(cov, bp), np.random.default_rng([seed, 1]))
 
         hom = face_homography(cam, pose, s, p.face_mm, s)
         bg = int(round(cam.background * 255))

@@ -31,6 +31,13 @@ def _caster_code(value: str) -> str | None:
     return f"{value!r} is not one capital letter"
 
 
+def _checkpoint_list(value: str) -> str | None:
+    """Syntax of ``render.stamp_gan`` (the files are checked where they are loaded, at the CLI edge)."""
+    if value and not all(part.strip() for part in value.split(",")):
+        return f"{value!r} has an empty entry between commas"
+    return None
+
+
 SPEC: dict[str, Field] = {
     # [run]
     "run.seed": Field(int, "-", "root seed of the run's numpy SeedSequence", min=0, max=2**63 - 1),
@@ -106,6 +113,9 @@ SPEC: dict[str, Field] = {
     "render.rgb": Field(bool, "-", "RGB (true) or grayscale (false) images"),
     "render.real_texture": Field(
         bool, "-", "sample real steel texture (NEU-DET under TWINLOOP_REALDATA) when present; else procedural"),
+    "render.stamp_gan": Field(
+        str, "-", "stamp cGAN checkpoint(s) for the characters' texture, comma-separated; empty: physics only",
+        check=_checkpoint_list, check_doc="empty, or comma-separated paths (.ckpt files, training folders, globs)"),
 }
 
 #: Every dotted section prefix of the spec.
