@@ -100,12 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_learner_parsers(commands)
     _add_defect_parsers(kinds_group(commands, "train"), kinds_group(commands, "evaluate"))
+    from scenarios.cli_detector import add_evaluate_parser as _add_detector_evaluate
+    from scenarios.cli_detector import add_train_parser as _add_detector_train
+
+    _add_detector_train(kinds_group(commands, "train"))
+    _add_detector_evaluate(kinds_group(commands, "evaluate"))
     _add_gan_parsers(kinds_group(commands, "train"), commands)
     return parser
 
 
 #: The GAN kinds of ``twinloop train gan KIND`` / ``twinloop sample KIND``, by the module that adds them.
-GAN_CLI_MODULES: dict[str, str] = {"stamp": "scenarios.cli_gan_stamp", "sensor": "scenarios.cli_gan_sensor"}
+GAN_CLI_MODULES: dict[str, str] = {"stamp": "scenarios.cli_gan_stamp", "defect": "scenarios.cli_gan_defect",
+                                   "sensor": "scenarios.cli_gan_sensor"}
 
 
 def _add_gan_parsers(train_kinds: argparse._SubParsersAction, commands: argparse._SubParsersAction) -> None:

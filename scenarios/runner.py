@@ -23,6 +23,8 @@ SCENARIOS: dict[str, str] = {
     "lstm_offset_sampling": "scenarios.lstm_offset_sampling",
     "sensor_texture": "scenarios.sensor_texture",
     "stamp_cgan": "scenarios.stamp_cgan",
+    "billet_detector": "scenarios.billet_detector",
+    "defect_synthesis": "scenarios.defect_synthesis",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {
