@@ -13,8 +13,10 @@ published Inception FIDs.
 
 * **FID** (Heusel et al. 2017): Fréchet distance between Gaussians fitted
   to the two feature sets, ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^1/2)``
-  (matrix square root with ``scipy.linalg.sqrtm``; a small ridge is added
-  when the product is singular, as pytorch-fid does). Biased for small
+  (the trace of the matrix square root from the eigenvalues of the
+  symmetric ``S_a^1/2 S_b S_a^1/2``, ``scipy.linalg.eigh``: the value of
+  ``Tr(sqrtm(S_a S_b))`` without its complex round-off or the ridge
+  pytorch-fid adds when the product is singular). Biased for small
   sets: with n ≈ 100 images even two halves of one real set are far from 0,
   so always report it next to a real-vs-real floor.
 * **KID** (Bińkowski et al. 2018): squared MMD with the polynomial kernel

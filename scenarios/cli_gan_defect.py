@@ -64,13 +64,31 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 __all__ = ["add_train_parser", "add_sample_parser", "cmd_train_defect", "cmd_sample_defect"]
 
+TRAIN_LAYOUT = """data folder layouts (--data; images read as grey, resized to --size):
+  DATA/normal/*.png                   defect-free images (folder named normal, free, good, ok or
+                                      defect_free, or give --normal-class)
+  DATA/<class>/images/NAME.jpg        defect images of <class>
+  DATA/<class>/masks/NAME.png         their masks, same stem (white = defect)
+or the magnetic-tile layout: DATA/MT_<class>/Imgs/NAME.jpg + NAME.png (MT_Free = normal)
+
+output: OUT/checkpoints/step_NNNNNN.ckpt during training; then model.ckpt, report.html and, last,
+metrics.json. Continue a stopped run with --resume OUT/checkpoints/step_NNNNNN.ckpt --out OUT."""
+
+SAMPLE_LAYOUT = """inputs:
+  --normal IMG_DIR                    defect-free images (any size; resized to the model's)
+  --masks MASK_DIR/<class>/*.png      binary masks per defect class (white = defect); without
+                                      --masks, --n new masks from the model's real ones
+output (atomic): images/<class>/*.png, masks/<class>/*.png, samples.csv, metrics.json, preview.png"""
+
 
 def add_train_parser(gan_kinds: argparse._SubParsersAction) -> None:
     """Register ``defect`` on the ``twinloop train gan`` sub-command parser."""
     p = gan_kinds.add_parser("defect", help="SyNDGAN-like defect synthesizer: normal image + defect map -> defect "
-                                            "image (trained from scratch)")
+                                            "image (trained from scratch)",
+                             description="Train the SyNDGAN-like defect synthesizer on a folder of images.",
+                             epilog=TRAIN_LAYOUT, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="folder of normal images and defect images with masks "
-                                                            "(see 'twinloop train gan defect --help' layout)")
+                                                            "(layout below)")
     p.add_argument("--out", type=Path, required=True, help="output folder (model.ckpt, checkpoints/, metrics.json, "
                                                            "report.html)")
     p.add_argument("--steps", type=_pos_int, default=4000, help="optimiser steps in all (feature network + "
@@ -81,14 +99,14 @@ def add_train_parser(gan_kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", type=Path, help="continue from this checkpoint (its settings are used)")
     p.add_argument("--size", type=_pos_int, default=64, help="image size in px, a power of two >= 32 (default 64)")
     p.add_argument("--batch-size", type=_pos_int, default=8, help="images per GAN step (default 8)")
-    p.add_argument("--feature-steps", type=_nonneg_int, help="steps of the feature network (default: 3/8 of "
-                                                             "--steps, at most 1500)")
+    p.add_argument("--feature-steps", type=_nonneg_int, help="steps of the feature network (default: 1/4 of "
+                                                             "--steps, at most 1000)")
     p.add_argument("--pretrain-steps", type=_nonneg_int, help="steps of unconditional decoder pretraining "
-                                                              "(default: 1/4 of --steps)")
+                                                              "(default: 3/8 of --steps)")
     p.add_argument("--holdout", type=float, default=0.2, help="share of each class held out for the metrics "
                                                               "(0: none, no metrics; default 0.2)")
-    p.add_argument("--eval-feature-steps", type=_pos_int, default=1500,
-                   help="steps of the evaluation feature network (default 1500)")
+    p.add_argument("--eval-feature-steps", type=_pos_int, default=1000,
+                   help="steps of the evaluation feature network (default 1000)")
     p.add_argument("--normal-class", help="name of the defect-free folder (default: recognised by name)")
     p.add_argument("--threads", type=_pos_int, help="torch threads (default: torch's own; on a shared machine "
                                                    "use 1: competing threads can make a step many times slower)")
@@ -99,7 +117,9 @@ def add_train_parser(gan_kinds: argparse._SubParsersAction) -> None:
 
 def add_sample_parser(sample_kinds: argparse._SubParsersAction) -> None:
     """Register ``defect`` on the ``twinloop sample`` sub-command parser."""
-    p = sample_kinds.add_parser("defect", help="paint defects onto normal images with a trained defect synthesizer")
+    p = sample_kinds.add_parser("defect", help="paint defects onto normal images with a trained defect synthesizer",
+                                description="Paint defects onto normal images with a trained defect synthesizer.",
+                                epilog=SAMPLE_LAYOUT, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True, help="folder from 'twinloop train gan defect' (or a .ckpt)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created atomically)")
     p.add_argument("--normal", type=Path, required=True, help="folder of defect-free images")
@@ -133,8 +153,8 @@ def cmd_train_defect(args: argparse.Namespace) -> int:
             size = int(params["size_px"])
         else:
             size = args.size
-            fs = args.feature_steps if args.feature_steps is not None else min(1500, (3 * args.steps) // 8)
-            ps = args.pretrain_steps if args.pretrain_steps is not None else args.steps // 4
+            fs = args.feature_steps if args.feature_steps is not None else min(1000, args.steps // 4)
+            ps = args.pretrain_steps if args.pretrain_steps is not None else (3 * args.steps) // 8
             params = {"steps": args.steps, "checkpoint_every": args.checkpoint_every, "size_px": size,
                       "batch_size": args.batch_size, "feature_steps": fs, "pretrain_steps": ps}
         data = load_defect_folder(args.data, size_px=size, normal_class=args.normal_class)
@@ -291,20 +311,20 @@ def cmd_sample_defect(args: argparse.Namespace) -> int:
 def _read_folder(folder: Path, size: int):
     import numpy as np
 
-    from generative.defect_synth.data import IMAGE_SUFFIXES, _open_grey, _resize_image
+    from generative.defect_synth.data import IMAGE_SUFFIXES, read_image
 
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder")
     files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise ValueError(f"{folder}: no images")
-    return np.stack([_resize_image(_open_grey(p), size) for p in files]), [str(p) for p in files]
+    return np.stack([read_image(p, size) for p in files]), [str(p) for p in files]
 
 
 def _read_masks(folder: Path, size: int, classes: tuple[str, ...]):
     import numpy as np
 
-    from generative.defect_synth.data import IMAGE_SUFFIXES, _open_grey, _resize_mask
+    from generative.defect_synth.data import IMAGE_SUFFIXES, read_mask
 
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder")
@@ -318,7 +338,7 @@ def _read_masks(folder: Path, size: int, classes: tuple[str, ...]):
             raise ValueError(f"{sub}: unknown defect class {cls!r}; the model knows {list(classes[1:])}")
         for p in sorted(sub.rglob("*")):
             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
-                m = _resize_mask(_open_grey(p), size, 0.25)
+                m = read_mask(p, size)
                 if not m.any():
                     raise ValueError(f"{p}: empty mask (white = defect)")
                 masks.append(m)

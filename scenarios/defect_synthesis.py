@@ -60,7 +60,8 @@ DEFAULTS: dict = {
     "baselines": {"pix2pix": True, "pix2pix_steps": 0, "pix2pix_width": 32, "copy_paste": True},
     "evaluation": {"feature_steps": 1000, "feature_batch_size": 32, "feature_seed": 1, "kid_subsets": 100,
                    "kid_subset_size": 50, "novel_max_iou": 0.5, "rotation_deg": 30.0, "scale_min": 0.7,
-                   "scale_max": 1.3, "change_tol": 0.1, "blend_dilate_px": 1, "blend_feather_px": 1.0, "seed": 0,
+                   "scale_max": 1.3, "max_shift": 0.25, "change_tol": 0.1, "blend_dilate_px": 1,
+                   "blend_feather_px": 1.0, "seed": 0,
                    "grid_per_class": 3},
     "run": {"threads": 1, "device": "auto"},
 }
@@ -107,7 +108,8 @@ def evaluation_conditions(train, test, espec: dict) -> dict:
     t_def = train.defects()
     new, new_labels, source, iou = novel_masks(
         t_def.masks, t_def.labels, len(held), rng, classes=held.labels, max_iou=float(espec["novel_max_iou"]),
-        rotation_deg=float(espec["rotation_deg"]), scale_range=(float(espec["scale_min"]), float(espec["scale_max"])))
+        rotation_deg=float(espec["rotation_deg"]), scale_range=(float(espec["scale_min"]), float(espec["scale_max"])),
+        max_shift=float(espec["max_shift"]))
     return {"held": held, "tiles": tiles, "novel_masks": new, "novel_labels": new_labels, "novel_iou": iou,
             "train_defects": t_def}
 
@@ -136,9 +138,11 @@ def score_set(name: str, images: np.ndarray, labels: np.ndarray, real, net, espe
     per_class = {}
     for c in np.unique(labels):
         sel_f, sel_r = labels == c, real.labels == c
-        if sel_f.sum() >= 2 and sel_r.sum() >= 2:
-            kc, kcs = kid(fr[sel_r], ff[sel_f], n_subsets=int(espec["kid_subsets"]),
-                          subset_size=int(espec["kid_subset_size"]), seed=int(espec["seed"]))
+        if sel_f.sum() >= 4 and sel_r.sum() >= 4:
+            # subsets of half the smaller class set: with all of it, every subset would be the same
+            m = min(int(espec["kid_subset_size"]), int(min(sel_f.sum(), sel_r.sum())) // 2)
+            kc, kcs = kid(fr[sel_r], ff[sel_f], n_subsets=int(espec["kid_subsets"]), subset_size=m,
+                          seed=int(espec["seed"]))
             per_class[real.classes[int(c)]] = {"n": int(sel_f.sum()), "kid": kc, "kid_std": kcs,
                                                "class_accuracy": float(np.mean(_pred(net, images[sel_f]) == c))}
     row["per_class"] = per_class

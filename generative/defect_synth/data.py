@@ -46,8 +46,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["DefectData", "load_defect_folder", "load_magnetic_tile_masks", "split_defect_data", "IMAGE_SUFFIXES",
-           "NORMAL_NAMES"]
+__all__ = ["DefectData", "load_defect_folder", "load_magnetic_tile_masks", "split_defect_data", "read_image",
+           "read_mask", "IMAGE_SUFFIXES", "NORMAL_NAMES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 NORMAL_NAMES = ("free", "normal", "good", "ok", "defect_free")
@@ -129,6 +129,16 @@ def _resize_mask(im: Image.Image, size_px: int, cover: float) -> np.ndarray:
     if not out.any():
         out = frac >= 0.5 * frac.max()
     return out
+
+
+def read_image(path: Path | str, size_px: int) -> np.ndarray:
+    """One image file as grey uint8 (size_px, size_px) (bilinear resize of the whole image)."""
+    return _resize_image(_open_grey(Path(path)), size_px)
+
+
+def read_mask(path: Path | str, size_px: int, cover: float = 0.25) -> np.ndarray:
+    """One mask file (grey > 127 = defect) as bool (size_px, size_px), resized as the loader does."""
+    return _resize_mask(_open_grey(Path(path)), size_px, cover)
 
 
 def _mask_path(image: Path) -> Path | None:

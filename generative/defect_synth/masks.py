@@ -30,7 +30,7 @@ def _similarity(theta: float, scale: float, flip: bool) -> np.ndarray:
 
 def transform_mask(mask: np.ndarray, rng: np.random.Generator, *, rotation_deg: float = 30.0,
                    scale_range: tuple[float, float] = (0.7, 1.3), p_flip: float = 0.5,
-                   move: bool = True) -> np.ndarray:
+                   max_shift: float = 0.25) -> np.ndarray:
     """A moved, scaled, rotated, maybe mirrored copy of ``mask`` (S, S) bool (see the module docstring)."""
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 2:
@@ -47,10 +47,13 @@ def transform_mask(mask: np.ndarray, rng: np.random.Generator, *, rotation_deg: 
     moved = (pts - centre) @ a.T  # about the centroid
     lo, hi = moved.min(0), moved.max(0)
     target = centre.copy()
-    if move:
-        for d, size in enumerate((h, w)):
-            low, high = -lo[d], size - 1 - hi[d]
-            target[d] = rng.uniform(low, high) if low <= high else rng.uniform(0, size - 1)
+    for d, size in enumerate((h, w)):
+        low, high = -lo[d], size - 1 - hi[d]  # centre positions that keep the box inside
+        if low > high:
+            low, high = 0.0, size - 1.0
+        reach = float(max_shift) * size
+        first, last = max(low, centre[d] - reach), min(high, centre[d] + reach)
+        target[d] = rng.uniform(first, last) if first <= last else float(np.clip(centre[d], low, high))
     # output pixel p -> input pixel centre + A^-1 (p - target)
     inv = np.linalg.inv(a)
     offset = centre - inv @ target

@@ -196,8 +196,10 @@ def test_pix2pix_copy_paste_and_blend():
 def test_new_masks_are_transformed_real_masks_no_real_image_had():
     d = DATA.defects()
     rng = np.random.default_rng(0)
-    moved = transform_mask(d.masks[0], rng, rotation_deg=0, scale_range=(1, 1), p_flip=0)
-    assert moved.sum() == d.masks[0].sum()  # a pure move keeps the area
+    moved = transform_mask(d.masks[0], rng, rotation_deg=0, scale_range=(1, 1), p_flip=0, max_shift=0.1)
+    assert moved.sum() == d.masks[0].sum()  # a pure move keeps the area ...
+    shift = np.argwhere(moved).mean(0) - np.argwhere(d.masks[0]).mean(0)
+    assert np.abs(shift).max() <= 0.1 * S + 0.5  # ... and goes no further than asked
     new, labels, src, iou = novel_masks(d.masks, d.labels, 10, rng, max_iou=0.3)
     assert new.shape == (10, S, S) and new.reshape(10, -1).any(1).all()
     assert set(labels) == {1, 2} and np.array_equal(labels, d.labels[src])
