@@ -311,11 +311,11 @@ def cmd_sample_defect(args: argparse.Namespace) -> int:
 def _read_folder(folder: Path, size: int):
     import numpy as np
 
-    from generative.defect_synth.data import IMAGE_SUFFIXES, read_image
+    from generative.defect_synth.data import list_images, read_image
 
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder")
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    files = list_images(folder)
     if not files:
         raise ValueError(f"{folder}: no images")
     return np.stack([read_image(p, size) for p in files]), [str(p) for p in files]

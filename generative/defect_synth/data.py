@@ -47,7 +47,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 __all__ = ["DefectData", "load_defect_folder", "load_magnetic_tile_masks", "split_defect_data", "read_image",
-           "read_mask", "IMAGE_SUFFIXES", "NORMAL_NAMES"]
+           "read_mask", "list_images", "IMAGE_SUFFIXES", "NORMAL_NAMES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 NORMAL_NAMES = ("free", "normal", "good", "ok", "defect_free")
@@ -171,6 +171,13 @@ def _is_mask_file(p: Path, root: Path) -> bool:
     return False
 
 
+def list_images(folder: Path | str) -> list[Path]:
+    """Image files anywhere below ``folder`` in sorted order, masks left out (the rules of the module docstring)."""
+    folder = Path(folder)
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            and not _is_mask_file(p, folder)]
+
+
 def _class_name(folder: Path) -> str:
     return folder.name.removeprefix("MT_")
 
@@ -206,8 +213,7 @@ def load_defect_folder(root: Path | str, *, size_px: int = 64, normal_class: str
     index = {c: k for k, c in enumerate(classes)}
     images, masks, labels, paths = [], [], [], []
     for folder, name in zip(folders, names):
-        files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                 and not _is_mask_file(p, root)]
+        files = list_images(folder)
         if not files:
             raise ValueError(f"{folder}: class folder without images")
         if max_per_class is not None:
