@@ -4,7 +4,7 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: install demo test bench clean distclean
+.PHONY: install demo test bench clean distclean what-if
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,10 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PYTHON) -m benchmarks
+
+# Scenarios for process engineers (README, "Scenarios"); each writes runs/<name>/report.html.
+what-if: $(VENV)/.installed
+	$(VENV)/bin/twinloop run scenarios/what_if_defect_rate.toml --out runs/what_if --overwrite
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

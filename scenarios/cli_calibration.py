@@ -33,6 +33,10 @@ def add_parsers(commands: argparse._SubParsersAction, add_config_args) -> None:
     run.add_argument("--out", type=Path, required=True, help="output run folder (created atomically)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing non-empty --out folder")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--workers", type=int, default=None,
+                     help="sweeps: Dask LocalCluster worker processes (0 = in this process); overrides [dask] workers")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="sweeps: address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     run.set_defaults(handler=cmd_run)
 
 
@@ -84,7 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     progress = None if args.no_progress else show_progress
     try:
-        out = run_scenario(args.scenario, args.out, overwrite=args.overwrite, progress=progress)
+        out = run_scenario(args.scenario, args.out, overwrite=args.overwrite, progress=progress,
+                           dask={"workers": args.workers, "scheduler": args.scheduler})
     except (ScenarioError, FileNotFoundError) as exc:
         sys.stderr.write(f"twinloop: {exc}\n")
         return EXIT_USAGE

@@ -9,6 +9,7 @@ folder is committed). Each scenario validates its own keys.
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import tomllib
 from pathlib import Path
@@ -25,6 +26,7 @@ SCENARIOS: dict[str, str] = {
     "stamp_cgan": "scenarios.stamp_cgan",
     "billet_detector": "scenarios.billet_detector",
     "defect_synthesis": "scenarios.defect_synthesis",
+    "what_if_defect_rate": "scenarios.what_if_defect_rate",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {
@@ -53,14 +55,21 @@ def load_scenario(path: Path | str) -> tuple[str, dict]:
 
 
 def run_scenario(path: Path | str, out: Path | str, *, overwrite: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> Path:
+                 progress: Callable[[int, int], None] | None = None, dask: dict | None = None) -> Path:
+    """Run the scenario file into ``out``. ``dask`` (``workers``, ``scheduler``; None values ignored)
+    overrides the file's ``[dask]`` section; it is an error for a scenario that does not run on Dask."""
     name, spec = load_scenario(path)
     module = importlib.import_module(SCENARIOS[name])
     finalize = None
     if name in REPORTS:
         mod, fn = REPORTS[name]
         finalize = getattr(importlib.import_module(mod), fn)
+    kwargs = {}
+    if dask and any(v is not None for v in dask.values()):
+        if "dask" not in inspect.signature(module.run).parameters:
+            raise ScenarioError(f"{path}: scenario {name!r} does not run on Dask (--workers / --scheduler)")
+        kwargs["dask"] = dask
     try:
-        return module.run(spec, Path(out), progress=progress, overwrite=overwrite, finalize=finalize)
+        return module.run(spec, Path(out), progress=progress, overwrite=overwrite, finalize=finalize, **kwargs)
     except KeyError as exc:
         raise ScenarioError(f"{path}: {exc.args[0] if exc.args else exc}") from None
