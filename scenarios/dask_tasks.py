@@ -72,9 +72,14 @@ def _describe(task: Any) -> str:
     return repr(task)[:300]
 
 
-def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], options: DaskOptions | None = None, *,
-              progress: Callable[[int, int], None] | None = None) -> list:
-    """``[fn(t) for t in tasks]``, on Dask as ``options`` say (module docstring); results in task order."""
+def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], options: DaskOptions | None = None, *,
+              progress: Callable[[int, int], None] | None = None, shared: Any = None) -> list:
+    """``[fn(t) for t in tasks]``, on Dask as ``options`` say (module docstring); results in task order.
+
+    ``shared``: data every task reads (arrays of a real set, a synthetic
+    pool): sent to each worker once (``Client.scatter(broadcast=True)``)
+    instead of inside every task; the function is then called ``fn(task, shared=shared)``.
+    """
     options = options or DaskOptions()
     tasks = list(tasks)
     total = len(tasks)
@@ -84,16 +89,16 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], options: DaskOptio
         out = []
         for k, t in enumerate(tasks):
             try:
-                out.append(fn(t))
+                out.append(fn(t) if shared is None else fn(t, shared=shared))
             except Exception as exc:
                 raise SweepTaskError(f"task {k} ({_describe(t)}) failed: {type(exc).__name__}: {exc}") from exc
             if progress:
                 progress(k + 1, total)
         return out
-    return _run_distributed(fn, tasks, options, progress)
+    return _run_distributed(fn, tasks, options, progress, shared)
 
 
-def _run_distributed(fn, tasks: list, options: DaskOptions, progress) -> list:
+def _run_distributed(fn, tasks: list, options: DaskOptions, progress, shared=None) -> list:
     from distributed import Client, LocalCluster, as_completed
 
     # distributed logs every worker start and stop at INFO; a sweep's user wants the progress bar, not that.
@@ -109,7 +114,8 @@ def _run_distributed(fn, tasks: list, options: DaskOptions, progress) -> list:
         client = Client(cluster, set_as_default=False)
     try:
         # pure=False: two identical task dicts are still two tasks (and keys never collide across sweeps).
-        futures = client.map(fn, tasks, pure=False)
+        extra = {} if shared is None else {"shared": client.scatter(shared, broadcast=True)}
+        futures = client.map(fn, tasks, pure=False, **extra)
         index = {f.key: k for k, f in enumerate(futures)}
         results: list = [None] * len(tasks)
         done = 0

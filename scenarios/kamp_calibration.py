@@ -35,7 +35,7 @@ from scenarios.kassel_calibration import REPO_ROOT, _toml_value, realdata_root
 from scenarios.spec import merge_spec
 from twin.calibration.fit import fit
 from twin.calibration.problem import FEATURE_SCALES, CalibrationProblem, OffsetSpec, ParamSpec, conditions_from_columns
-from twin.config import apply_changes, dump_toml, load_config
+from twin.config import apply_changes, dump_toml, get, load_config
 from twin.runfolder import RunFolder
 from twin.sensor_model import OFFSET_KEYS
 
@@ -44,7 +44,8 @@ DEFAULTS: dict = {
              "part": "CN7 W/S SIDE MLD'G LH"},
     "twin": {"set": {}},
     "calibration": {"params": [], "features": [], "sensor_offsets": ["cushion_mm"], "scales": {}, "max_nfev": 150,
-                    "noise": {}, "noise_rounds": 3, "noise_cycles": 300},
+                    "noise": {}, "noise_rounds": 3, "noise_cycles": 300, "pass_constraint": False,
+                    "infer_limits": []},
     "gap": {"cycles": 1000, "seed": 3, "n_perm": 300, "setpoints_from_log": []},
 }
 
@@ -73,6 +74,36 @@ def _simulate(cfg: dict, cycles: int, folder: Path) -> Path:
     from twin.simulate import simulate_molding
 
     return simulate_molding(apply_changes(cfg, {"curves.enabled": False}), folder, cycles=cycles)
+
+
+#: Part quality limits that can be inferred from a log without rejects of that kind: defect -> (config key, feature).
+LIMITS: dict[str, tuple[str, str]] = {"warpage": ("defects.warpage_tolerance_mm", "warpage_mm"),
+                                      "sink_marks": ("defects.sink_shrinkage_pct", "volumetric_shrinkage_pct")}
+#: Inferred limit = this factor x the 99.9th percentile of the calibrated twin's passing process.
+LIMIT_MARGIN = 1.05
+
+
+def _infer_limits(cfg: dict, defects: list[str], cycles: int, folder: Path) -> tuple[dict, dict]:
+    """Quality limits of a part whose log has no rejects of these kinds (warpage, sink marks).
+
+    The part's own limits are not in the log, and the twin's defaults belong
+    to its default strip. A log of three weeks without a single warped or
+    sunk part says the limits lie above what the passing process makes: set
+    each to ``LIMIT_MARGIN`` x the 99.9th percentile of the calibrated twin
+    (never lower than the configured limit). Returns (config, {key: value}).
+    """
+    unknown = sorted(set(defects) - set(LIMITS))
+    if unknown:
+        raise KeyError(f"kamp_calibration: [calibration] infer_limits: unknown {unknown}; known: {sorted(LIMITS)}")
+    if not defects:
+        return cfg, {}
+    t = pq.read_table(_simulate(cfg, cycles, folder) / "cycles.parquet").to_pydict()
+    changes = {}
+    for d in defects:
+        key, feature = LIMITS[d]
+        v = np.asarray(t[feature], float)
+        changes[key] = max(float(get(cfg, key)), LIMIT_MARGIN * float(np.quantile(v[np.isfinite(v)], 0.999)))
+    return apply_changes(cfg, changes), changes
 
 
 def _robust_sd(v) -> float:
@@ -169,7 +200,9 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         # Sensor offsets (twin.sensor_model.OFFSET_KEYS): free (a flat prior).
         offsets = [OffsetSpec(f, ("pass",), 1e4) for f in cal["sensor_offsets"]]
         scales = {f: float(cal["scales"].get(f, FEATURE_SCALES[f])) for f in features}
-        problem = CalibrationProblem(before_cfg, cond, params, features, scales, np.arange(len(cond.names)), offsets)
+        # The real cycles passed: the twin's part must come out good too (twin/calibration/problem.py).
+        problem = CalibrationProblem(before_cfg, cond, params, features, scales, np.arange(len(cond.names)), offsets,
+                                     pass_constraint=bool(cal["pass_constraint"]))
         # Start the linear sensor conventions where the start physics puts them
         # (the cushion offset at the gap between logged and physical position,
         # the pressure factor at the ratio of logged to physical pressure):
@@ -191,8 +224,13 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         after_cfg, noise_log = _match_noise(after_cfg, real, cal["noise"], int(cal["noise_rounds"]),
                                             int(cal["noise_cycles"]), tmp / "noise")
         tick()
-        after = _gap(_simulate(after_cfg, int(gap_spec["cycles"]), tmp / "after"), real, features,
-                     int(gap_spec["seed"]), int(gap_spec["n_perm"]))
+        after_cfg, limits = _infer_limits(after_cfg, list(cal["infer_limits"]), int(cal["noise_cycles"]),
+                                          tmp / "limits")
+        after_dir = _simulate(after_cfg, int(gap_spec["cycles"]), tmp / "after")
+        after = _gap(after_dir, real, features, int(gap_spec["seed"]), int(gap_spec["n_perm"]))
+        # The calibrated twin's own labels: the real parts compared here all passed.
+        kinds = pq.read_table(after_dir / "cycles.parquet", columns=["defect_type"])["defect_type"].to_pylist()
+        after_defects = {k: kinds.count(k) / len(kinds) for k in sorted(set(kinds))}
         tick()
 
     def summary(g) -> dict:
@@ -209,6 +247,8 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                         "noise_levels": noise_log},
     }
     metrics["c2st_auc_lowered"] = bool(metrics["after"]["c2st_auc"] < metrics["before"]["c2st_auc"])
+    metrics["twin_defect_rate_after"] = after_defects
+    metrics["inferred_quality_limits"] = limits
     with RunFolder(out, overwrite=overwrite) as folder:
         folder.write_text("config_before.toml", dump_toml(before_cfg))
         folder.write_text("config.toml", dump_toml(after_cfg))

@@ -27,6 +27,7 @@ SCENARIOS: dict[str, str] = {
     "billet_detector": "scenarios.billet_detector",
     "defect_synthesis": "scenarios.defect_synthesis",
     "what_if_defect_rate": "scenarios.what_if_defect_rate",
+    "synthetic_fraction_molding": "scenarios.synthetic_fraction_molding",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {

@@ -95,3 +95,22 @@ def test_calibrate_writes_a_run_folder(tmp_path):
         assert (out / name).is_file(), name
     cfg = load_config(out / "config.toml")
     assert cfg["mold"]["wall_thickness_mm"] == pytest.approx(2.3, rel=0.03)
+
+
+def test_pass_constraint_adds_hinges_that_vanish_for_a_good_part(tmp_path):
+    base, cols = _real_log(tmp_path)
+    cond = conditions_from_columns(cols, base, FEATURES)
+    params = [ParamSpec.parse("mold.cavity_length_mm=100:1000", base)]
+    scales = {f: FEATURE_SCALES[f] for f in FEATURES}
+    plain = CalibrationProblem(base, cond, params, FEATURES, scales, np.arange(len(cond.names)))
+    con = CalibrationProblem(base, cond, params, FEATURES, scales, np.arange(len(cond.names)), pass_constraint=True)
+    x = con.x0()
+    r_plain, r_con = plain.residuals(x), con.residuals(x)
+    n = len(cond.names)
+    assert r_con.size == r_plain.size + 2 * n
+    np.testing.assert_array_equal(r_con[:r_plain.size], r_plain)
+    assert np.all(r_con[r_plain.size:] == 0)          # the default shot fills the cavity, no burn
+    big = x.copy()
+    big[0] = np.log(600.0)                           # twice the cavity: the shot cannot fill it
+    hinge = con.residuals(big)[r_plain.size:r_plain.size + n]
+    assert np.all(hinge > 1)

@@ -31,5 +31,7 @@ def test_kamp_scenario_fits_the_pass_cycles_medians(realdata, tmp_path, monkeypa
     # Calibration must lower the C2ST AUC (issue 3); before, the cushion offset alone separates them.
     assert m["before"]["c2st_auc"] > 0.99
     assert m["after"]["c2st_auc"] < m["before"]["c2st_auc"] and m["c2st_auc_lowered"]
+    # The twin's own labels are reported; without the pass constraint its part is a short shot (README, KAMP).
+    assert abs(sum(m["twin_defect_rate_after"].values()) - 1) < 1e-9 and m["inferred_quality_limits"] == {}
     assert (tmp_path / "k" / "gap_after.html").is_file()
     assert (tmp_path / "k" / "config.toml").is_file() and (tmp_path / "k" / "config_before.toml").is_file()

@@ -17,6 +17,16 @@ as extra residuals ``offset / prior_sd``.
 
 Parameters are dotted config keys (``mold.wall_thickness_mm``), optimised in
 log space (they are all positive physical quantities) within bounds.
+
+**Pass constraint** (``pass_constraint=True``, for logs of passed parts): the
+medians say nothing about whether the twin's part is *good*, and a fit can
+match every logged time and pressure with a shot that never fills the
+cavity (seen on KAMP: fill fraction 0.83, every simulated part a short
+shot, while the real parts passed). With the constraint, each condition
+adds two one-sided (hinge) residuals that are zero for a good part:
+the filled fraction's shortfall below ``defects.short_fill_fraction`` +
+``PASS_FILL_MARGIN`` (scale ``PASS_FILL_SCALE``), and the trapped air's excess
+over the melt's ignition temperature (scale ``PASS_AIR_SCALE_K``).
 """
 from __future__ import annotations
 
@@ -45,6 +55,12 @@ FEATURE_SCALES: dict[str, float] = {
     "mold_temp_fixed_C": 0.5,
     "mold_temp_moving_C": 0.5,
 }
+
+
+#: Pass constraint (module docstring): fill margin above the short-shot limit, and the residual scales.
+PASS_FILL_MARGIN = 0.002
+PASS_FILL_SCALE = 0.002
+PASS_AIR_SCALE_K = 5.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +218,9 @@ def predict(cfg: dict, cond: Conditions, features: list[str], idx: np.ndarray | 
             "nozzle_melt_temp_C": ph["melt_C"],
             "mold_temp_fixed_C": ph["wall_C"] - 0.5 * half,
             "mold_temp_moving_C": ph["wall_C"] + 0.5 * half,
+            # not logged features: the pass constraint's physical margins
+            "_fill_fraction": ph["fill_fraction"],
+            "_air_over_ignition_K": ph["air_temp_C"] - model.material.ignition_temp_C,
         }
         for f in features:
             value = derived[f] if f in derived else ph[f]
@@ -220,6 +239,7 @@ class CalibrationProblem:
     scales: dict[str, float]
     train: np.ndarray
     offsets: list[OffsetSpec] = field(default_factory=list)
+    pass_constraint: bool = False
 
     @property
     def n_params(self) -> int:
@@ -256,14 +276,18 @@ class CalibrationProblem:
         return out
 
     def predicted(self, x: np.ndarray, idx: np.ndarray) -> dict[str, np.ndarray]:
-        pred = predict(self.config_for(x), self.cond, self.features, idx)
+        return self._predicted(x, idx, self.features)
+
+    def _predicted(self, x: np.ndarray, idx: np.ndarray, features: list[str]) -> dict[str, np.ndarray]:
+        pred = predict(self.config_for(x), self.cond, features, idx)
         for f, off in self.offset_values(x, idx).items():
             pred[f] = pred[f] + off
         return pred
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         idx = self.train
-        pred = self.predicted(x, idx)
+        margins = ["_fill_fraction", "_air_over_ignition_K"] if self.pass_constraint else []
+        pred = self._predicted(x, idx, self.features + margins)  # one physics call for both
         parts = []
         for f in self.features:
             real = self.cond.real_level[f][idx]
@@ -273,4 +297,9 @@ class CalibrationProblem:
         for o in self.offsets:
             parts.append(x[k:k + len(o.groups)] / o.prior_sd)
             k += len(o.groups)
+        if self.pass_constraint:
+            m = pred
+            limit = float(self.cfg["defects"]["short_fill_fraction"]) + PASS_FILL_MARGIN
+            parts.append(np.nan_to_num(np.maximum(0.0, limit - m["_fill_fraction"]) / PASS_FILL_SCALE, nan=1e3))
+            parts.append(np.nan_to_num(np.maximum(0.0, m["_air_over_ignition_K"]) / PASS_AIR_SCALE_K, nan=1e3))
         return np.concatenate(parts)
