@@ -4,7 +4,7 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: install demo test bench clean distclean what-if
+.PHONY: install demo test bench clean distclean what-if synthetic-fraction-molding defect-augmentation
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,12 @@ bench: $(VENV)/.installed
 # Scenarios for process engineers (README, "Scenarios"); each writes runs/<name>/report.html.
 what-if: $(VENV)/.installed
 	$(VENV)/bin/twinloop run scenarios/what_if_defect_rate.toml --out runs/what_if --overwrite
+
+synthetic-fraction-molding: $(VENV)/.installed
+	$(VENV)/bin/twinloop run scenarios/synthetic_fraction_molding.toml --out runs/synthetic_fraction_molding --overwrite
+
+defect-augmentation: $(VENV)/.installed
+	$(VENV)/bin/twinloop run scenarios/defect_augmentation.toml --out runs/defect_augmentation --overwrite
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

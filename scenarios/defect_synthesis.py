@@ -334,6 +334,10 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         if b["pix2pix"]:
             models[P2P].save(folder.path("pix2pix.ckpt"))
         folder.write_json("metrics.json", metrics)
+        # the resolved spec: its [data] split is what defect_augmentation checks before reusing model.ckpt
+        import tomli_w
+
+        folder.write_text("config.toml", tomli_w.dumps({"scenario": "defect_synthesis", **spec}))
         folder.write_text("report.html", build_report(metrics, samples, models, spec))
         if finalize is not None:
             finalize(folder, metrics)

@@ -28,6 +28,7 @@ SCENARIOS: dict[str, str] = {
     "defect_synthesis": "scenarios.defect_synthesis",
     "what_if_defect_rate": "scenarios.what_if_defect_rate",
     "synthetic_fraction_molding": "scenarios.synthetic_fraction_molding",
+    "defect_augmentation": "scenarios.defect_augmentation",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {

@@ -33,7 +33,10 @@ Steps:
    (as many synthetic cycles as the real training set has, no real) and
    *small real only* (``small_real_fraction`` of the real training shots).
    (``synthetic_only_cycles`` sets the control's size; 0 = the real
-   training set's.)
+   training set's.) And *labels shuffled*: ``shuffled_label_fraction`` of
+   synthetic cycles with their labels permuted — if that helps as much as
+   the real labels, the gain comes from extra points (regularisation, class
+   mass), not from what the twin's physics says about defects.
 4. **Robustness**: each model is also scored on perturbed copies of the
    real validation set: Gaussian noise (``noise_sd`` × each feature's real
    training sd), an offset (+``offset_sd`` sd on every feature) and a
@@ -87,7 +90,7 @@ DEFAULTS: dict = {
                   "vary": {}},
     "sweep": {"fractions": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0], "seeds": [0, 1, 2, 3, 4],
               "small_real_fraction": 0.1, "synthetic_only": True, "synthetic_only_cycles": 0,
-              "small_real_only": True},
+              "small_real_only": True, "shuffled_label_fraction": 0.2},
     "learner": {"max_iter": 150, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 10},
     "robustness": {"noise_sd": 0.5, "offset_sd": 0.5, "time_shift_s": 0.2},
     "dask": {"workers": 2, "scheduler": ""},
@@ -189,7 +192,11 @@ def fit_arm(task: dict, shared: dict) -> dict:
     features = shared["features"]
     Xr, yr, Xp, yp = shared["X_real"], shared["y_real"], shared["X_pool"], shared["y_pool"]
     tr_i, syn_i, va_i = (np.asarray(task[k], dtype=np.int64) for k in ("train_idx", "synthetic_idx", "val_idx"))
-    Xtr, ytr = np.vstack([Xr[tr_i], Xp[syn_i]]), np.concatenate([yr[tr_i], yp[syn_i]])
+    y_syn = yp[syn_i]
+    if task.get("shuffle_synthetic_labels"):
+        # the control: the same synthetic cycles with their labels permuted (the twin's physics removed)
+        y_syn = np.random.default_rng(task["perturb_seed"] + 1).permutation(y_syn)
+    Xtr, ytr = np.vstack([Xr[tr_i], Xp[syn_i]]), np.concatenate([yr[tr_i], y_syn])
     Xva, yva = Xr[va_i], yr[va_i]
     model = GradientBoostingScalar(features=features, seed=int(task["seed"]), **task["learner"])
     model.fit(_rows(Xtr, features), list(ytr))
@@ -274,7 +281,8 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
     options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
     features = list(spec["real"]["features"])
     RunFolder(out, overwrite=overwrite).check_target()
-    n_arms = len(sw["fractions"]) + int(bool(sw["synthetic_only"])) + int(bool(sw["small_real_only"]))
+    n_arms = len(sw["fractions"]) + int(bool(sw["synthetic_only"])) + int(bool(sw["small_real_only"])) + \
+        int(float(sw["shuffled_label_fraction"]) > 0)
     total = int(sy["runs"]) + n_arms * len(sw["seeds"])
     offset = {"n": 0}
 
@@ -327,8 +335,14 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
             if sw["small_real_only"]:
                 small = split_shots(shot[tr_i], ~yr[tr_i], float(sw["small_real_fraction"]), int(seed) + 10_000)
                 arms.append(("small real only", None, tr_i[small], empty))
+            shuffled = float(sw["shuffled_label_fraction"])
+            if shuffled > 0:
+                arms.append((f"{100 * shuffled:g} % synthetic, labels shuffled", None, tr_i,
+                             draw_synthetic(y_pool, int(round(shuffled * tr_i.size)), float(sy["not_good_share"]),
+                                            rng)))
             for name, f, real_i, syn_i in arms:
                 arm_tasks.append({"arm": name, "fraction": f, "seed": int(seed), "train_idx": real_i.tolist(),
+                                  "shuffle_synthetic_labels": name.endswith("labels shuffled"),
                                   "synthetic_idx": syn_i.tolist(), "val_idx": va_i.tolist(),
                                   "seed_train_idx": tr_i.tolist(), "robustness": spec["robustness"],
                                   "perturb_seed": task_seed(int(seed), 2), "learner": spec["learner"]})

@@ -10,7 +10,11 @@ class weights (inverse class frequency, or its square root with
 ``class_weights="sqrt"``, normalised to mean 1: the rare defect classes —
 magnetic tile has 32 ``Fray`` images against 952 ``Free`` — count more), augmentation by the symmetries a
 surface image has (horizontal and vertical flips, quarter turns) plus a
-brightness/contrast jitter. Everything random comes from ``seed``: weights
+brightness/contrast jitter; optionally CutMix (``cutmix`` = the share of
+batches mixed: a random box of each image is replaced by the same box of
+another image of the batch, and the loss is the area-weighted sum of the
+two images' losses; Yun et al. 2019, *CutMix*, ICCV, with the box area
+drawn from Beta(1, 1)). Everything random comes from ``seed``: weights
 (inside ``torch.random.fork_rng``, so the caller's global torch state is
 untouched), batch order and augmentation (one numpy Generator).
 
@@ -58,7 +62,7 @@ class DefectClassifier:
 
     def __init__(self, arch: str = "resnet18", size_px: int = 128, epochs: int = 20, batch_size: int = 32,
                  lr: float = 2e-3, weight_decay: float = 1e-4, class_weights: bool = True, augment: bool = True,
-                 seed: int = 0):
+                 seed: int = 0, cutmix: float = 0.0):
         self.arch = arch
         self.size_px = size_px
         self.epochs = epochs
@@ -68,10 +72,11 @@ class DefectClassifier:
         self.class_weights = class_weights
         self.augment = augment
         self.seed = seed
+        self.cutmix = cutmix
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in ("arch", "size_px", "epochs", "batch_size", "lr", "weight_decay",
-                                              "class_weights", "augment", "seed")}
+                                              "class_weights", "augment", "seed", "cutmix")}
 
     # -- training -----------------------------------------------------------
     def fit(self, data: ImageSet, progress: Callable[[int, int], None] | None = None) -> "DefectClassifier":
@@ -82,6 +87,8 @@ class DefectClassifier:
                              f"({self.size_px}, {self.size_px}): load them with size_px={self.size_px}")
         if len(data) < 2:
             raise ValueError("need at least 2 training images")
+        if not 0.0 <= float(self.cutmix) <= 1.0:
+            raise ValueError(f"cutmix must be a share of batches in [0, 1], got {self.cutmix!r}")
         self.classes_ = tuple(data.classes)
         x = data.images.astype(np.float32) / 255.0
         self.mean_, self.std_ = float(x.mean()), float(x.std() + 1e-6)
@@ -119,7 +126,12 @@ class DefectClassifier:
                 xb = xt[idx].unsqueeze(1)
                 if self.augment:
                     xb = _augment(xb, rng)
-                loss = loss_fn(self.model_(xb), yt[idx])
+                if self.cutmix and rng.random() < float(self.cutmix):
+                    xb, partner, lam = _cutmix(xb, rng)
+                    out = self.model_(xb)
+                    loss = lam * loss_fn(out, yt[idx]) + (1.0 - lam) * loss_fn(out, yt[idx][partner])
+                else:
+                    loss = loss_fn(self.model_(xb), yt[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -179,6 +191,26 @@ class DefectClassifier:
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise RuntimeError("DefectClassifier is not fitted: call fit() first")
+
+
+def _cutmix(xb: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, np.ndarray, float]:
+    """CutMix a batch: (mixed batch, partner index per image, share of each image kept).
+
+    One box per batch (as in the paper's reference code), its area a
+    Beta(1, 1) share of the image, its centre uniform; the kept share is
+    recomputed from the box after clipping at the border.
+    """
+    n, _, h, w = xb.shape
+    partner = rng.permutation(n)
+    cut = float(np.sqrt(1.0 - rng.beta(1.0, 1.0)))
+    ch, cw = int(h * cut), int(w * cut)
+    cy, cx = int(rng.integers(h)), int(rng.integers(w))
+    y0, y1 = max(cy - ch // 2, 0), min(cy + ch // 2, h)
+    x0, x1 = max(cx - cw // 2, 0), min(cx + cw // 2, w)
+    mixed = xb.clone()
+    mixed[:, :, y0:y1, x0:x1] = xb[partner][:, :, y0:y1, x0:x1]
+    lam = 1.0 - (y1 - y0) * (x1 - x0) / float(h * w)
+    return mixed, partner, lam
 
 
 def _augment(xb: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:

@@ -139,3 +139,26 @@ def test_cli_train_and_evaluate_defects(tmp_path, capsys):
     assert main(["evaluate", "defects", "--model", str(tmp_path / "nope"), "--data", str(tmp_path / "data"),
                  "--out", str(tmp_path / "e2")]) == 2
     assert "no such learner file" in capsys.readouterr().err and not (tmp_path / "e2").exists()
+
+
+def test_cutmix_box_and_kept_share():
+    from learners.defects.classifier import _cutmix
+
+    xb = torch.arange(4, dtype=torch.float32).view(4, 1, 1, 1).expand(4, 1, 16, 16).clone()
+    mixed, partner, lam = _cutmix(xb, np.random.default_rng(3))
+    for i in range(4):
+        own = (mixed[i] == xb[i, 0, 0, 0]).float().mean().item()
+        if partner[i] != i:
+            assert own == pytest.approx(lam)        # the kept share is the area not replaced
+        assert set(mixed[i].unique().tolist()) <= {float(i), float(partner[i])}
+    assert 0.0 <= lam <= 1.0
+
+
+def test_cutmix_training_is_finite_and_seeded():
+    data = _toy_set(n_per_class=8)
+    a = DefectClassifier(size_px=32, epochs=2, batch_size=8, cutmix=1.0, seed=2).fit(data)
+    b = DefectClassifier(size_px=32, epochs=2, batch_size=8, cutmix=1.0, seed=2).fit(data)
+    assert np.isfinite([h["loss"] for h in a.history_]).all()
+    np.testing.assert_array_equal(a.predict_proba(data.images), b.predict_proba(data.images))
+    with pytest.raises(ValueError, match="cutmix"):
+        DefectClassifier(size_px=32, epochs=1, cutmix=2.0).fit(data)

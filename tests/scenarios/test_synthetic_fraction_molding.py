@@ -67,13 +67,14 @@ def test_sweep_on_kamp_end_to_end(realdata, tmp_path, monkeypatch):
             "synthetic": {"runs": 4, "cycles_per_run": 60, "warmup_cycles": 5, "seed": 1,
                           "vary": {"setpoints.dosing_volume_cm3": [0.6, 1.1]}},
             "sweep": {"fractions": [0.0, 0.1], "seeds": [0, 1], "small_real_fraction": 0.2,
-                      "synthetic_only_cycles": 100},
+                      "synthetic_only_cycles": 100, "shuffled_label_fraction": 0.05},
             "learner": {"max_iter": 20}, "dask": {"workers": 0}}
     out = run(spec, tmp_path / "sf")
     m = json.loads((out / "metrics.json").read_text())
     assert m["real_set"]["fails"] > 10 and m["real_set"]["rows"] > 3000
     arms = pq.read_table(out / "arms.parquet").to_pylist()
-    assert {a["arm"] for a in arms} == {"0 % synthetic", "10 % synthetic", "synthetic only", "small real only"}
+    assert {a["arm"] for a in arms} == {"0 % synthetic", "10 % synthetic", "synthetic only", "small real only",
+                                          "5 % synthetic, labels shuffled"}
     for a in arms:
         assert a["val_fails"] > 0 and 0 <= a["accuracy"] <= 1
         if a["arm"] == "10 % synthetic":
