@@ -27,6 +27,7 @@ task's index and description, and the caller has written nothing yet
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -109,8 +110,11 @@ def _run_distributed(fn, tasks: list, options: DaskOptions, progress, shared=Non
         client = Client(options.scheduler, set_as_default=False)
     else:
         # No dashboard: it would bind port 8787, which a second sweep or a test on the same host may hold.
-        cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        with warnings.catch_warnings():
+            # The scheduler's HTTP endpoint moves to a free port when 8787 is taken (another sweep): not news.
+            warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
+            cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster, set_as_default=False)
     try:
         # pure=False: two identical task dicts are still two tasks (and keys never collide across sweeps).

@@ -42,6 +42,24 @@ def verdict_rows(summary: list[dict], metric: str = "auc_fail") -> list[tuple[st
     return out
 
 
+def shuffled_control_rows(summary: list[dict]) -> list[tuple[str, str]]:
+    """The labels-shuffled control next to the arm with the twin's labels at the same fraction."""
+    by = {s["arm"]: s for s in summary}
+    out = []
+    for name, c in by.items():
+        if not name.endswith(", labels shuffled"):
+            continue
+        twin = by.get(name.removesuffix(", labels shuffled"))
+        if twin is None:
+            continue
+        out.append((name, "AUC {:.3f} / balanced accuracy {:.3f} / F1 {:.3f} with shuffled labels, against "
+                          "{:.3f} / {:.3f} / {:.3f} with the twin's labels: what the shuffled arm gains is the "
+                          "extra points, the difference is what the twin's physics adds".format(
+                              c["auc_fail"], c["balanced_accuracy"], c["f1_fail"], twin["auc_fail"],
+                              twin["balanced_accuracy"], twin["f1_fail"])))
+    return out
+
+
 def _band(fig, s: dict, key: str, colour: str, row: int, col: int, xmax: float) -> None:
     fig.add_trace(go.Scatter(x=[0, xmax], y=[s[key]] * 2, mode="lines", name=s["arm"],
                              line=dict(color=colour, dash="dash"), legendgroup=s["arm"],
@@ -62,7 +80,7 @@ def _curves(summary: list[dict], keys: list[tuple[str, str]], div_id: str, title
                          array=[max(0.0, s[f"{key}_hi"] - s[key]) if math.isfinite(s[f"{key}_hi"]) else 0 for s in frac],
                          arrayminus=[max(0.0, s[key] - s[f"{key}_lo"]) if math.isfinite(s[f"{key}_lo"]) else 0
                                      for s in frac])), row=1, col=j + 1)
-        for c, colour in zip(controls, ("#d62728", "#2ca02c")):
+        for c, colour in zip(controls, ("#d62728", "#2ca02c", "#9467bd")):
             if math.isfinite(c.get(key, math.nan)):
                 _band(fig, c, key, colour, 1, j + 1, xmax)
         fig.update_xaxes(title_text="synthetic added (% of the real training set)", row=1, col=j + 1)
@@ -87,7 +105,8 @@ def _train_val(summary: list[dict]) -> str:
 def synthetic_fraction_report_html(metrics: dict, rows: list[dict], summary: list[dict]) -> str:
     rs = metrics["real_set"]
     pool = metrics["synthetic_pool"]
-    verdict = verdict_rows(summary, "auc_fail") + verdict_rows(summary, "balanced_accuracy")
+    verdict = verdict_rows(summary, "auc_fail") + verdict_rows(summary, "balanced_accuracy") + \
+        shuffled_control_rows(summary)
     head = ["arm", "real", "synthetic", "train acc", "val acc (CI)", "balanced acc (CI)", "F1 fail (CI)",
             "AUC (CI)", "ΔAUC vs 0 %", "p (Holm)", "AUC noise", "AUC offset", "AUC time shift"]
     table = []
@@ -117,7 +136,7 @@ def synthetic_fraction_report_html(metrics: dict, rows: list[dict], summary: lis
         Section("Training against validation", "Training accuracy is on each arm's own training set (real + "
                 "synthetic); validation is on real shots only.", _train_val(summary), "train-val-section"),
         Section("Validation metrics", "Mean over seeds with 95 % t intervals; dashed lines: the controls "
-                "(synthetic only; small real only).",
+                "(synthetic only; small real only; synthetic with shuffled labels).",
                 _curves(summary, [("balanced_accuracy", "balanced accuracy"), ("f1_fail", "F1 of fails"),
                                   ("auc_fail", "AUC-ROC of fails")], "val-metrics", ""), "val"),
         Section("Robustness", "AUC of fails on perturbed copies of the real validation set: Gaussian noise, an "

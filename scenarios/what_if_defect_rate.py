@@ -199,7 +199,8 @@ def aggregate_cells(cells: list[dict], reps: list[dict], cost: dict) -> list[dic
         for key in ("throughput_parts_per_h", "good_parts_per_h", "scrap_cost_eur_per_h", "cost_per_good_part_eur"):
             vals = [p[key] for p in per]
             if all(math.isfinite(v) for v in vals):
-                row[key], row[f"{key}_lo"], row[f"{key}_hi"] = mean_interval(vals)
+                m, lo, hi = mean_interval(vals)
+                row[key], row[f"{key}_lo"], row[f"{key}_hi"] = m, max(0.0, lo), hi  # all of them are >= 0
             else:  # a replication without a single good part: the cost per good part is unbounded
                 row[key], row[f"{key}_lo"], row[f"{key}_hi"] = math.inf, math.nan, math.nan
         row["cycle_time_s_mean"] = float(np.mean([r["cycle_time_s_mean"] for r in rs]))
