@@ -33,11 +33,9 @@ import pyarrow.parquet as pq
 
 from scenarios.kassel_calibration import REPO_ROOT, _toml_value, realdata_root
 from scenarios.spec import merge_spec
-from twin.calibration.fit import fit
-from twin.calibration.problem import FEATURE_SCALES, CalibrationProblem, OffsetSpec, ParamSpec, conditions_from_columns
+from twin.calibration.single import calibrate_window, setpoints_from_log
 from twin.config import apply_changes, dump_toml, get, load_config
 from twin.runfolder import RunFolder
-from twin.sensor_model import OFFSET_KEYS
 
 DEFAULTS: dict = {
     "data": {"log": "im_kamp/labeled_data_preprocessed.csv", "mapping": "mappings/kamp.toml",
@@ -57,17 +55,6 @@ def _pass_cycles(real_dir: Path, part: str) -> pa.Table:
     if sel.num_rows < 50:
         raise ValueError(f"kamp_calibration: only {sel.num_rows} pass cycles of part {part!r}")
     return sel
-
-
-def _setpoints_from_log(table: pa.Table, keys: list[str]) -> dict[str, float]:
-    """Median of each logged setpoint column (the log's own settings)."""
-    out = {}
-    for k in keys:
-        v = np.asarray(table.column(k).to_pylist(), dtype=float)
-        v = v[np.isfinite(v)]
-        if v.size:
-            out[f"setpoints.{k}"] = float(np.median(v))
-    return out
 
 
 def _simulate(cfg: dict, cycles: int, folder: Path) -> Path:
@@ -178,49 +165,17 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         # Before: the default twin with the setpoints the log gives.
         overrides = [f"{k}={_toml_value(v)}" for k, v in spec["twin"]["set"].items()]
         before_cfg = apply_changes(load_config(None, overrides),
-                                   _setpoints_from_log(real, list(gap_spec["setpoints_from_log"])))
+                                   setpoints_from_log(real, list(gap_spec["setpoints_from_log"])))
         before = _gap(_simulate(before_cfg, int(gap_spec["cycles"]), tmp / "before"), real, features,
                       int(gap_spec["seed"]), int(gap_spec["n_perm"]))
         tick()
-        # Calibrate to the pass cycles' medians (one condition: the part).
-        cols = {name: np.asarray(real.column(name).to_pylist(), dtype=object) for name in real.column_names}
-        cols["experiment"] = np.array(["pass"] * real.num_rows, dtype=object)
-        cols["sensor_group"] = cols["experiment"]
-        # Setpoints taken from the log are those named in gap.setpoints_from_log;
-        # the log's other setpoint-like columns are not this twin's settings.
-        from twin.schema import SETPOINT_FIELDS
-
-        for k in SETPOINT_FIELDS:
-            if k not in gap_spec["setpoints_from_log"]:
-                cols.pop(k, None)
-        # The log's setpoint columns are already in before_cfg; the condition must not
-        # take the (null) unlogged ones from elsewhere.
-        cond = conditions_from_columns(cols, before_cfg, features, group_col="sensor_group")
-        params = [ParamSpec.parse(p, before_cfg) for p in cal["params"]]
-        # Sensor offsets (twin.sensor_model.OFFSET_KEYS): free (a flat prior).
-        offsets = [OffsetSpec(f, ("pass",), 1e4) for f in cal["sensor_offsets"]]
-        scales = {f: float(cal["scales"].get(f, FEATURE_SCALES[f])) for f in features}
-        # The real cycles passed: the twin's part must come out good too (twin/calibration/problem.py).
-        problem = CalibrationProblem(before_cfg, cond, params, features, scales, np.arange(len(cond.names)), offsets,
-                                     pass_constraint=bool(cal["pass_constraint"]))
-        # Start the linear sensor conventions where the start physics puts them
-        # (the cushion offset at the gap between logged and physical position,
-        # the pressure factor at the ratio of logged to physical pressure):
-        # least squares from a far start stalls in the piecewise physics.
-        x0 = problem.x0()
-        start = problem.predicted(x0, np.arange(1))
-        keys = [p.key for p in params]
-        if "sensors.pressure_log_factor" in keys and "max_injection_pressure_bar" in features:
-            i = keys.index("sensors.pressure_log_factor")
-            ratio = cond.real_level["max_injection_pressure_bar"][0] / start["max_injection_pressure_bar"][0]
-            lo, hi = problem.bounds()
-            x0[i] = float(np.clip(x0[i] + np.log(ratio), lo[i], hi[i]))
-        for j, f in enumerate(cal["sensor_offsets"]):
-            x0[problem.n_params + j] = float(cond.real_level[f][0] - start[f][0])
-        res = fit(problem, max_nfev=int(cal["max_nfev"]), x0=x0)
-        after_cfg = problem.config_for(res.x)
-        after_cfg = apply_changes(after_cfg, {f"sensors.{OFFSET_KEYS[f]}": float(res.offsets[f]["pass"])
-                                              for f in cal["sensor_offsets"]})
+        # Calibrate to the pass cycles' medians (one condition: the part; twin/calibration/single.py).
+        # The log's setpoints named in gap.setpoints_from_log are already in before_cfg.
+        wfit = calibrate_window(before_cfg, real, features, list(cal["params"]),
+                                sensor_offsets=list(cal["sensor_offsets"]),
+                                setpoints_keys=list(gap_spec["setpoints_from_log"]), scales=dict(cal["scales"]),
+                                max_nfev=int(cal["max_nfev"]), pass_constraint=bool(cal["pass_constraint"]))
+        res, after_cfg = wfit.result, wfit.config
         after_cfg, noise_log = _match_noise(after_cfg, real, cal["noise"], int(cal["noise_rounds"]),
                                             int(cal["noise_cycles"]), tmp / "noise")
         tick()

@@ -29,6 +29,7 @@ SCENARIOS: dict[str, str] = {
     "what_if_defect_rate": "scenarios.what_if_defect_rate",
     "synthetic_fraction_molding": "scenarios.synthetic_fraction_molding",
     "defect_augmentation": "scenarios.defect_augmentation",
+    "closed_loop": "scenarios.closed_loop",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {
