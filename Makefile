@@ -4,7 +4,7 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: install demo test bench clean distclean what-if synthetic-fraction-molding defect-augmentation
+.PHONY: install demo test bench clean distclean what-if synthetic-fraction-molding defect-augmentation closed-loop
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,9 @@ synthetic-fraction-molding: $(VENV)/.installed
 
 defect-augmentation: $(VENV)/.installed
 	$(VENV)/bin/twinloop run scenarios/defect_augmentation.toml --out runs/defect_augmentation --overwrite
+
+closed-loop: $(VENV)/.installed
+	$(VENV)/bin/twinloop run scenarios/closed_loop.toml --out runs/closed_loop --overwrite
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache
