@@ -4,7 +4,7 @@
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: install demo test bench clean distclean what-if synthetic-fraction-molding defect-augmentation closed-loop
+.PHONY: install demo test bench clean distclean what-if synthetic-fraction-molding defect-augmentation closed-loop synthetic-fraction-billets
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,9 @@ defect-augmentation: $(VENV)/.installed
 
 closed-loop: $(VENV)/.installed
 	$(VENV)/bin/twinloop run scenarios/closed_loop.toml --out runs/closed_loop --overwrite
+
+synthetic-fraction-billets: $(VENV)/.installed
+	$(VENV)/bin/twinloop run scenarios/synthetic_fraction_billets.toml --out runs/synthetic_fraction_billets --overwrite
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

@@ -30,6 +30,7 @@ SCENARIOS: dict[str, str] = {
     "synthetic_fraction_molding": "scenarios.synthetic_fraction_molding",
     "defect_augmentation": "scenarios.defect_augmentation",
     "closed_loop": "scenarios.closed_loop",
+    "synthetic_fraction_billets": "scenarios.synthetic_fraction_billets",
 }
 #: The report hook of each scenario (module, function).
 REPORTS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,236 @@
+"""Synthetic-fraction sweep, billets: the billet-stamp study's protocol on the real-texture stand-in.
+
+The study trained its digit detector on equally large training sets with
+0, 25, 50, 75 and 100 % synthetic images and scored every one on the same
+real test images, split by how well the characters can be seen. Here:
+
+* **real** = the real-texture stand-in of :mod:`learners.detector.standin`
+  (real ``meter_digits`` crops on real ``neu_det`` steel; *not* stamped
+  billets: printed digits, no letters, visibility imposed by the
+  compositing), with crops and textures split so test images use glyphs
+  and steel no training image used;
+* **synthetic** = billet faces from the twin's billet line
+  (:func:`twin.billet_line.simulate.simulate_billets`; both camera sites,
+  nominal and degraded stamping) at the same image size.
+
+Each arm trains the same Faster R-CNN recipe (:class:`learners.detector.DigitDetector`,
+from scratch, the same steps) on ``train_images`` images, ``fraction`` of
+them synthetic and the rest real, drawn per seed; the *small real only*
+control trains on just the real part of the arm with the most synthetic
+data short of 100 % (``small_real_images``). Every arm and seed is scored on
+the same real test set: TP / MC / FN / FP per character and CB per image,
+overall and per visibility subset (well / partial / poor), at IoU >= 0.5.
+Per arm: means and 95 % t intervals over seeds, and the paired difference
+in TP to the 0 % arm (Holm-corrected over the fractions).
+
+Output: ``config.toml``, ``arms.parquet`` (one row per arm and seed, every
+subset's figures), ``metrics.json``, ``report.html``.
+
+Run: ``twinloop run scenarios/synthetic_fraction_billets.toml --out DIR``
+(reads ``$TWINLOOP_REALDATA``; a detector per arm and seed: budget with
+``[detector] steps`` and ``[sweep] seeds``).
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
+from scenarios.spec import merge_spec
+
+__all__ = ["DEFAULTS", "run", "arm_sizes", "train_arm"]
+
+SUBSETS = ("all", "well", "partial", "poor")
+
+DEFAULTS: dict = {
+    "real": {"digits": "meter_digits/03_data_resize_all-use_for_training", "textures": "neu_det/IMAGES",
+             "test_fraction": 0.3, "train_pool": 400, "test_images": 150, "seed": 5},
+    "synthetic": {"billets_per_run": 50, "seed": 21,
+                  "sets": [{}, {"camera.site": "B"}, {"stamping.force_kN": 35.0},
+                           {"camera.site": "B", "stamping.pin_wear_initial": 0.7}]},
+    "sweep": {"fractions": [0.0, 0.25, 0.5, 0.75, 1.0], "train_images": 200, "small_real_images": 50,
+              "seeds": [0, 1]},
+    "detector": {"model": "small_chars", "steps": 400, "batch_size": 4, "lr": 1e-3, "weight_decay": 1e-4,
+                 "warmup_steps": 50, "sampling": "balanced", "score_threshold": 0.5, "threads": 1},
+    "image": {"size_px": 192},
+    "metrics": {"iou_threshold": 0.5},
+    "dask": {"workers": 2, "scheduler": ""},
+}
+
+
+def arm_sizes(fractions: list[float], total: int, small_real: int) -> list[tuple[str, float | None, int, int]]:
+    """(name, fraction, real images, synthetic images) of every arm, controls last."""
+    out = []
+    for f in fractions:
+        n_syn = int(round(float(f) * total))
+        out.append((f"{100 * float(f):g} % synthetic", float(f), total - n_syn, n_syn))
+    if small_real:
+        out.append(("small real only", None, int(small_real), 0))
+    return out
+
+
+def _synthetic_faces(spec: dict, n: int, folder: Path) -> list:
+    """``n`` simulated, stamped billet faces (runs of ``[synthetic] sets`` in turn, until there are enough)."""
+    from learners.detector import read_billet_images
+    from scenarios.kassel_calibration import _toml_value
+    from twin.billet_line.simulate import simulate_billets
+    from twin.config import load_config
+
+    sy = spec["synthetic"]
+    faces: list = []
+    for k in range(1000):
+        if len(faces) >= n:
+            break
+        changes = sy["sets"][k % len(sy["sets"])]
+        overrides = [f"run.seed={task_seed(int(sy['seed']), k)}", f"render.size_px={int(spec['image']['size_px'])}",
+                     *(f"{key}={_toml_value(v)}" for key, v in changes.items())]
+        cfg = load_config(None, overrides, kind="billets")
+        run_dir = simulate_billets(cfg, folder / f"syn{k}", billets=int(sy["billets_per_run"]))
+        # a labelled (unstamped) billet has no characters to learn from
+        faces += [f for f in read_billet_images(run_dir) if len(f.chars)]
+    return faces[:n]
+
+
+def train_arm(task: dict, shared: dict) -> dict:
+    """Train one arm with one seed and score it on the real test set (a Dask task)."""
+    import torch
+
+    from learners.detector import DigitDetector, reading_metrics
+
+    torch.set_num_threads(int(task["threads"]))
+    rng = np.random.default_rng(task["draw_seed"])
+    real = [shared["real_train"][i] for i in rng.choice(len(shared["real_train"]), task["n_real"], replace=False)]
+    syn = [shared["synthetic"][i] for i in rng.choice(len(shared["synthetic"]), task["n_synthetic"], replace=False)]
+    d = task["detector"]
+    det = DigitDetector(model=d["model"], steps=int(d["steps"]), batch_size=int(d["batch_size"]), lr=float(d["lr"]),
+                        weight_decay=float(d["weight_decay"]), warmup_steps=int(d["warmup_steps"]),
+                        sampling=str(d["sampling"]), score_threshold=float(d["score_threshold"]),
+                        seed=int(task["seed"]))
+    det.fit(real + syn)
+    test = shared["real_test"]
+    dets = det.predict_many(test)
+    r = reading_metrics(test, [x.above(float(d["score_threshold"])) for x in dets],
+                        iou_threshold=float(task["iou"]))
+    row = {"arm": task["arm"], "fraction": task["fraction"], "seed": task["seed"], "n_real": task["n_real"],
+           "n_synthetic": task["n_synthetic"], "final_loss": float(np.mean([h["loss"] for h in det.history_[-50:]]))
+           if det.history_ else math.nan}
+    for s in SUBSETS:
+        sub = r["subsets"].get(s) or {}
+        for k in ("tp", "mc", "fn", "fp_per_billet", "cb"):
+            row[f"{s}:{k}"] = sub.get(k)
+        row[f"{s}:characters"] = sub.get("characters")
+    return row
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Per arm: mean and 95 % t interval over seeds; paired TP difference to 0 % (Holm over the fractions)."""
+    from scipy import stats
+
+    from scenarios.synthetic_fraction_molding import holm
+    from twin.replication_stats import mean_interval
+
+    keys = [f"{s}:{k}" for s in SUBSETS for k in ("tp", "mc", "fn", "fp_per_billet", "cb")]
+    base = {r["seed"]: r for r in rows if r["fraction"] == 0.0}
+    out = []
+    for arm in dict.fromkeys(r["arm"] for r in rows):
+        sel = sorted((r for r in rows if r["arm"] == arm), key=lambda r: r["seed"])
+        s: dict = {"arm": arm, "fraction": sel[0]["fraction"], "n_real": sel[0]["n_real"],
+                   "n_synthetic": sel[0]["n_synthetic"], "seeds": len(sel)}
+        for k in keys:
+            vals = [r[k] for r in sel if r.get(k) is not None]
+            s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals) if vals else (math.nan,) * 3
+        pairs = [(r["all:tp"], base[r["seed"]]["all:tp"]) for r in sel if r["seed"] in base]
+        if sel[0]["fraction"] not in (None, 0.0) and len(pairs) >= 2:
+            d = np.array([a - b for a, b in pairs])
+            s["tp_diff"] = float(d.mean())
+            if np.all(d == 0):
+                s["tp_diff_p"] = 1.0
+            else:
+                p = float(stats.ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
+                s["tp_diff_p"] = 0.0 if math.isnan(p) else p
+        out.append(s)
+    fam = [s for s in out if "tp_diff_p" in s]
+    for s, p in zip(fam, holm([s["tp_diff_p"] for s in fam])):
+        s["tp_diff_p_holm"] = p
+    return out
+
+
+def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = None, overwrite: bool = False,
+        finalize: Callable | None = None, dask: dict | None = None) -> Path:
+    """Run the sweep (module docstring); returns the run folder."""
+    import tomli_w
+
+    from learners.detector import compose_standin
+    from learners.detector.standin import list_digit_crops, list_textures, split_files
+    from scenarios.report_synthetic_fraction_billets import billets_report_html
+    from twin.runfolder import RunFolder
+
+    spec = merge_spec(DEFAULTS, spec, "synthetic_fraction_billets")
+    if dask:
+        spec["dask"].update({k: v for k, v in dask.items() if v is not None})
+    re_, sw = spec["real"], spec["sweep"]
+    if len(sw["seeds"]) < 2:
+        raise KeyError("synthetic_fraction_billets: [sweep] seeds needs at least 2 seeds (intervals)")
+    if 0.0 not in [float(f) for f in sw["fractions"]]:
+        raise KeyError("synthetic_fraction_billets: [sweep] fractions must include 0.0 (the reference arm)")
+    total = int(sw["train_images"])
+    if total > int(re_["train_pool"]) or int(sw["small_real_images"]) > int(re_["train_pool"]):
+        raise KeyError(f"synthetic_fraction_billets: [sweep] train_images ({total}) and small_real_images must not "
+                       f"exceed [real] train_pool ({re_['train_pool']})")
+    root = os.environ.get("TWINLOOP_REALDATA")
+    if not root:
+        raise FileNotFoundError("synthetic_fraction_billets: TWINLOOP_REALDATA is not set (the real stand-in "
+                                "needs meter_digits and neu_det)")
+    options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
+    RunFolder(out, overwrite=overwrite).check_target()
+    size = int(spec["image"]["size_px"])
+    seed = int(re_["seed"])
+    crops_tr, crops_te = split_files(list_digit_crops(Path(root) / re_["digits"]), float(re_["test_fraction"]), seed)
+    tex_tr, tex_te = split_files(list_textures(Path(root) / re_["textures"]), float(re_["test_fraction"]), seed + 1)
+    real_train = compose_standin(crops_tr, tex_tr, int(re_["train_pool"]), seed=seed, size_px=size,
+                                 name="standin-train")
+    real_test = compose_standin(crops_te, tex_te, int(re_["test_images"]), seed=seed + 100, size_px=size,
+                                name="standin-test")
+    arms = arm_sizes([float(f) for f in sw["fractions"]], total, int(sw["small_real_images"]))
+    n_syn_max = max(a[3] for a in arms)
+    with tempfile.TemporaryDirectory(prefix="twinloop-synbil-") as tmp, \
+            RunFolder(out, overwrite=overwrite) as folder:
+        synthetic = _synthetic_faces(spec, max(n_syn_max, 1), Path(tmp)) if n_syn_max else []
+        shared = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic}
+        tasks = [{"arm": name, "fraction": f, "seed": int(s), "n_real": n_real, "n_synthetic": n_syn,
+                  "draw_seed": task_seed(int(s), k), "detector": spec["detector"],
+                  "threads": int(spec["detector"]["threads"]), "iou": float(spec["metrics"]["iou_threshold"])}
+                 for k, (name, f, n_real, n_syn) in enumerate(arms) for s in sw["seeds"]]
+        rows = run_tasks(train_arm, tasks, options, progress=progress, shared=shared)
+        summary = summarize(rows)
+        metrics = {"real_set": {"what": "STAND-IN, not stamped billets: real meter_digits crops (digits only) on "
+                                        "real neu_det steel; visibility imposed by the compositing",
+                                "train_pool": len(real_train), "test_images": len(real_test),
+                                "crops": {"train": len(crops_tr), "test": len(crops_te)}},
+                   "synthetic": {"faces": len(synthetic), "size_px": size},
+                   "train_images": total, "seeds": list(sw["seeds"]), "steps": int(spec["detector"]["steps"]),
+                   "summary": summary}
+        folder.write_text("config.toml", tomli_w.dumps({"scenario": "synthetic_fraction_billets", **spec}))
+        pq.write_table(pa.Table.from_pylist(rows), folder.path("arms.parquet"))
+        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_text("report.html", billets_report_html(metrics, rows))
+        if finalize is not None:
+            finalize(folder, metrics)
+    return Path(out)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
