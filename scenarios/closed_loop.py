@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -58,6 +58,7 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
+from scenarios.sweep_stats import finite_json
 from scenarios.synthetic_fraction_molding import FEATURES, draw_synthetic, simulate_campaign
 from twin.config import get, load_config
 from twin.runfolder import RunFolder
@@ -278,7 +279,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                        folder.path("alarms.parquet"))
         if syn_rows:
             pq.write_table(pa.Table.from_pylist(syn_rows), folder.path("synthetic.parquet"))
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         folder.write_text("report.html", closed_loop_report_html(metrics, pred, alarms, int(st["window"])))
         if finalize is not None:
             finalize(folder, metrics)
@@ -338,15 +339,3 @@ def _metrics(spec: dict, y, p_fail, mold, n0, labels_used, refits, alarms) -> di
     out["alarms"] = sum(1 for r in alarms if r["kind"] == "drift alarm")
     out["recalibrations"] = sum(1 for r in alarms if r["kind"] == "recalibration")
     return out
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _finite(obj.item())
-    return obj

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +50,7 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
+from scenarios.sweep_stats import finite_json, holm, paired_test
 
 __all__ = ["DEFAULTS", "ARMS", "run", "synthetic_counts", "make_synthetic", "train_arm"]
 
@@ -226,7 +227,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         folder.write_text("config.toml", tomli_w.dumps({"scenario": "defect_augmentation", **spec}))
         pq.write_table(pa.Table.from_pylist(rows), folder.path("arms.parquet"))
         folder.write_text("synthetic_counts.json", json.dumps(counts, indent=2) + "\n")
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         samples = {arm: synthetic[(arm, int(cl["seeds"][0]))] for arm in ("copy_paste", "sft_gan") if arm in arms}
         folder.write_text("report.html", augmentation_report_html(metrics, rows, samples))
         if finalize is not None:
@@ -236,9 +237,6 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
 
 def summarize(rows: list[dict], classes: list[str], augmented: list[str]) -> list[dict]:
     """Per arm: mean and 95 % t interval over seeds of each score; paired difference to ``none`` (Holm)."""
-    from scipy import stats
-
-    from scenarios.synthetic_fraction_molding import holm
     from twin.replication_stats import mean_interval
 
     keys = ["accuracy", "balanced_accuracy", "macro_f1", *(f"acc:{c}" for c in classes)]
@@ -253,27 +251,10 @@ def summarize(rows: list[dict], classes: list[str], augmented: list[str]) -> lis
         for k in ("macro_f1", "balanced_accuracy"):
             pairs = [(r[k], base[r["seed"]][k]) for r in sel if r["seed"] in base]
             if arm != "none" and len(pairs) >= 2:
-                d = np.array([a - b for a, b in pairs])
-                s[f"{k}_diff"] = float(d.mean())
-                if np.all(d == 0):
-                    p = 1.0
-                else:
-                    p = float(stats.ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
-                    p = 0.0 if math.isnan(p) else p  # the same non-zero gain on every seed
-                s[f"{k}_diff_p"] = p
+                s[f"{k}_diff"], s[f"{k}_diff_p"] = paired_test(pairs)
         out.append(s)
     for k in ("macro_f1", "balanced_accuracy"):
         fam = [s for s in out if s["arm"] in augmented and f"{k}_diff_p" in s]
         for s, p in zip(fam, holm([s[f"{k}_diff_p"] for s in fam])):
             s[f"{k}_diff_p_holm"] = p
     return out
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

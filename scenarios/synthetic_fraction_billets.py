@@ -36,7 +36,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
+from scenarios.sweep_stats import finite_json, holm, paired_test
 
 __all__ = ["DEFAULTS", "run", "arm_sizes", "train_arm"]
 
@@ -131,9 +132,6 @@ def train_arm(task: dict, shared: dict) -> dict:
 
 def summarize(rows: list[dict]) -> list[dict]:
     """Per arm: mean and 95 % t interval over seeds; paired TP difference to 0 % (Holm over the fractions)."""
-    from scipy import stats
-
-    from scenarios.synthetic_fraction_molding import holm
     from twin.replication_stats import mean_interval
 
     keys = [f"{s}:{k}" for s in SUBSETS for k in ("tp", "mc", "fn", "fp_per_billet", "cb")]
@@ -148,13 +146,7 @@ def summarize(rows: list[dict]) -> list[dict]:
             s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals) if vals else (math.nan,) * 3
         pairs = [(r["all:tp"], base[r["seed"]]["all:tp"]) for r in sel if r["seed"] in base]
         if sel[0]["fraction"] not in (None, 0.0) and len(pairs) >= 2:
-            d = np.array([a - b for a, b in pairs])
-            s["tp_diff"] = float(d.mean())
-            if np.all(d == 0):
-                s["tp_diff_p"] = 1.0
-            else:
-                p = float(stats.ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue)
-                s["tp_diff_p"] = 0.0 if math.isnan(p) else p
+            s["tp_diff"], s["tp_diff_p"] = paired_test(pairs)
         out.append(s)
     fam = [s for s in out if "tp_diff_p" in s]
     for s, p in zip(fam, holm([s["tp_diff_p"] for s in fam])):
@@ -219,18 +211,8 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                    "summary": summary}
         folder.write_text("config.toml", tomli_w.dumps({"scenario": "synthetic_fraction_billets", **spec}))
         pq.write_table(pa.Table.from_pylist(rows), folder.path("arms.parquet"))
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         folder.write_text("report.html", billets_report_html(metrics, rows))
         if finalize is not None:
             finalize(folder, metrics)
     return Path(out)
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

@@ -62,7 +62,7 @@ import math
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -72,6 +72,7 @@ import pyarrow.parquet as pq
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.kassel_calibration import REPO_ROOT, realdata_root
 from scenarios.spec import merge_spec
+from scenarios.sweep_stats import finite_json, holm, paired_test
 from twin.config import ConfigError, get, load_config
 from twin.replication_stats import mean_interval
 from twin.runfolder import RunFolder
@@ -360,7 +361,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         pq.write_table(pa.Table.from_pylist(pool), folder.path("synthetic_pool.parquet"))
         pq.write_table(pa.Table.from_pylist(rows), folder.path("arms.parquet"))
         pq.write_table(pa.Table.from_pylist(summary), folder.path("summary.parquet"))
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         folder.write_text("report.html", synthetic_fraction_report_html(metrics, rows, summary))
         if finalize is not None:
             finalize(folder, metrics)
@@ -376,8 +377,6 @@ def _counts(pool: list[dict]) -> dict:
 
 def summarize_arms(rows: list[dict]) -> list[dict]:
     """One row per arm: mean and 95 % t interval over seeds; paired difference to the 0 % arm with a paired t test."""
-    from scipy import stats
-
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     base = {r["seed"]: r for r in rows if r["fraction"] == 0.0}
     keys = [*METRICS, *(f"{p}:{m}" for p in PERTURBATIONS for m in ("auc_fail", "balanced_accuracy"))]
@@ -396,10 +395,7 @@ def summarize_arms(rows: list[dict]) -> list[dict]:
             pairs = [(r[k], base[r["seed"]][k]) for r in sel
                      if r["seed"] in base and r[k] is not None and base[r["seed"]][k] is not None]
             if k in ("accuracy", "balanced_accuracy", "f1_fail", "auc_fail") and len(pairs) >= 2 and base:
-                d = np.array([a - b for a, b in pairs])
-                s[f"{k}_diff"] = float(d.mean())
-                s[f"{k}_diff_p"] = float(stats.ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue) \
-                    if np.any(d != 0) else 1.0
+                s[f"{k}_diff"], s[f"{k}_diff_p"] = paired_test(pairs)
         out.append(s)
     # Several fractions are each tested against 0 %: Holm's step-down correction keeps the chance of any
     # false "helped" / "hurt" at 5 % over the whole family (Holm 1979, Scand. J. Statist. 6:65).
@@ -410,22 +406,3 @@ def summarize_arms(rows: list[dict]) -> list[dict]:
     return out
 
 
-def holm(p_values: list[float]) -> list[float]:
-    """Holm-adjusted p-values (same order as given)."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adj, running = [0.0] * m, 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adj[i] = running
-    return adj
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

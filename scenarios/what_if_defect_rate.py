@@ -55,6 +55,7 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
+from scenarios.sweep_stats import finite_json
 from twin.config import ConfigError, dump_toml, load_config
 from twin.replication_stats import mean_interval, rate_interval
 from twin.runfolder import RunFolder
@@ -271,19 +272,8 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                                                                     base_overrides(spec))))
         pq.write_table(_table(reps), folder.path("replications.parquet"))
         pq.write_table(_table(rows), folder.path("cells.parquet"))
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         folder.write_text("report.html", what_if_report_html(metrics, rows, reps, grid))
         if finalize is not None:
             finalize(folder, metrics)
     return Path(out)
-
-
-def _finite(obj: Any) -> Any:
-    """JSON has no inf/nan: write them as null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

@@ -7,7 +7,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from scenarios.synthetic_fraction_molding import draw_synthetic, holm, perturb, run, split_shots, summarize_arms
+from scenarios.sweep_stats import holm
+from scenarios.synthetic_fraction_molding import draw_synthetic, perturb, run, split_shots, summarize_arms
 
 
 def test_split_keeps_shots_whole_and_stratifies():
