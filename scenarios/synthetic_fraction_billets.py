@@ -58,7 +58,7 @@ DEFAULTS: dict = {
                            {"camera.site": "B", "stamping.pin_wear_initial": 0.7}]},
     "sweep": {"fractions": [0.0, 0.25, 0.5, 0.75, 1.0], "train_images": 200, "small_real_images": 50,
               "seeds": [0, 1]},
-    "detector": {"model": "small_chars", "steps": 400, "batch_size": 4, "lr": 1e-3, "weight_decay": 1e-4,
+    "detector": {"model": "small_chars", "steps": 300, "batch_size": 4, "lr": 1e-3, "weight_decay": 1e-4,
                  "warmup_steps": 50, "sampling": "balanced", "score_threshold": 0.5, "threads": 1},
     "image": {"size_px": 192},
     "metrics": {"iou_threshold": 0.5},
