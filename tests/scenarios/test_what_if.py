@@ -105,3 +105,14 @@ def test_best_cell_respects_the_upper_bound():
     b = best_cell(rows, "good_parts_per_h", 0.05)
     assert b["best"]["cell"] == 2 and b["runner_up"]["cell"] == 0 and b["qualifying_cells"] == 2
     assert best_cell(rows, "good_parts_per_h", 0.001)["best"] is None
+
+
+def test_dask_flags_are_refused_for_a_scenario_that_does_not_sweep(tmp_path):
+    from pathlib import Path
+
+    from scenarios.runner import ScenarioError, run_scenario
+
+    toml = Path(__file__).resolve().parents[2] / "scenarios" / "stamp_cgan.toml"
+    with pytest.raises(ScenarioError, match="does not run on Dask"):
+        run_scenario(toml, tmp_path / "x", dask={"workers": 2, "scheduler": None})
+    assert not (tmp_path / "x").exists()
