@@ -33,7 +33,8 @@ def paired_test(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
     """(mean difference, two-sided paired t-test p) of ``(arm, reference)`` pairs; needs >= 2 pairs.
 
     All differences zero: p = 1. The same non-zero difference on every
-    seed (no spread, the t statistic infinite): p = 0.
+    seed (no spread: the t statistic is undefined): the exact two-sided sign
+    test, p = 2 * 0.5**n — with two seeds that is 0.5, not a discovery.
     """
     from scipy import stats
 
@@ -45,9 +46,9 @@ def paired_test(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
     if np.all(d == 0):
         return 0.0, 1.0
     if np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
-        return float(d.mean()), 0.0   # no spread at all (up to rounding): the t statistic is infinite
+        return float(d.mean()), min(1.0, 2.0 * 0.5 ** d.size)   # no spread (up to rounding): the sign test
     p = float(stats.ttest_rel(a, b).pvalue)
-    return float(d.mean()), (0.0 if math.isnan(p) else p)
+    return float(d.mean()), (min(1.0, 2.0 * 0.5 ** d.size) if math.isnan(p) else p)
 
 
 def finite_json(obj: Any) -> Any:
