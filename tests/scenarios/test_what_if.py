@@ -38,7 +38,10 @@ def test_same_results_in_process_and_on_1_and_2_workers(tmp_path):
     assert by[(50.0, 250.0)]["rate_sink_marks"] > by[(30.0, 250.0)]["rate_sink_marks"] + 0.3
     for c in cells:
         assert c["scrap_rate_lo"] <= c["scrap_rate"] <= c["scrap_rate_hi"]
-        assert c["throughput_parts_per_h"] > 100
+        # Simulated parts per simulated hour (a twin output, not wall-clock speed): one machine cannot make
+        # parts faster than its own cycle time allows, and breakdowns in 25 scored cycles are rare.
+        ideal = 3600.0 / c["cycle_time_s_mean"]
+        assert 0.5 * ideal < c["throughput_parts_per_h"] <= ideal * (1 + 1e-9)
     m = json.loads((outs[0] / "metrics.json").read_text())
     seeds = [r["seed"] for r in pq.read_table(outs[0] / "replications.parquet").to_pylist()]
     assert len(set(seeds)) == 8 and m["root_seed"] == 7
