@@ -38,6 +38,7 @@ from typing import Callable, Sequence
 
 from twin.config import ConfigError, config_hash, dump_toml, load_config
 from twin.runfolder import RunFolder, RunFolderExistsError
+from scenarios.cli_types import positive_float as _positive_float, positive_int as _positive_int
 
 __all__ = ["main", "build_parser"]
 
@@ -335,26 +336,6 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
 def _add_set_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one dotted key, e.g. --set setpoints.mold_temp_C=30 (repeatable)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return value
 
 
 def _error(message: str) -> None:

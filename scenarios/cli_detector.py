@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _pos_int
+
 EXIT_OK, EXIT_USAGE = 0, 2
 
 __all__ = ["add_train_parser", "add_evaluate_parser", "cmd_train_detector", "cmd_evaluate_detector",
@@ -267,26 +269,6 @@ def _finite(obj: Any) -> Any:
 
 def _f(v: Any, digits: int = 3) -> str:
     return "—" if v is None else f"{v:.{digits}f}"
-
-
-def _pos_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return v
 
 
 def main(argv: Sequence[str] | None = None) -> int:

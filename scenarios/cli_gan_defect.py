@@ -60,6 +60,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _pos_int
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 __all__ = ["add_train_parser", "add_sample_parser", "cmd_train_defect", "cmd_sample_defect"]
@@ -424,26 +426,6 @@ def _guard(work) -> int:
     except (CheckpointError, RunFolderExistsError, ValueError, FileNotFoundError) as exc:
         sys.stderr.write(f"twinloop: {exc}\n")
         return EXIT_USAGE
-
-
-def _pos_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return v
 
 
 def _names(text: str) -> list[str]:

@@ -37,29 +37,11 @@ import sys
 import time
 from pathlib import Path
 
+from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _positive_int
+
 __all__ = ["add_train_parser", "add_sample_parser", "cmd_train_sensor", "cmd_sample_sensor"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return v
 
 
 def _names(text: str) -> list[str]:

@@ -44,6 +44,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _pos_int
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 __all__ = ["add_parsers", "kinds_group", "add_train_parsers", "add_evaluate_parsers", "add_watch_parser",
@@ -474,26 +476,6 @@ def _names(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
     return names
-
-
-def _pos_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return v
 
 
 def main(argv: Sequence[str] | None = None) -> int:
