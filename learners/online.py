@@ -63,7 +63,7 @@ from learners.records import LearnerInputError, label_of, to_good
 from learners.rolling import RollingBinary
 from learners.spc import CUSUMChart, EWMAChart
 from learners.stream import RecordStream
-from twin.runfolder import RunFolder
+from twin.runfolder import RunFolder, finite_json
 from twin.schema import FEATURE_FIELDS
 
 __all__ = ["OnlineRunner", "DEFAULT_PROCESS_FEATURES"]
@@ -491,24 +491,10 @@ class OnlineRunner:
             key = f"{a['learner'] or a['source']}:{a['signal']}:{a['detector']}"
             counts[key] = counts.get(key, 0) + 1
         out["alarm_counts"] = dict(sorted(counts.items()))
-        return _finite(out)
+        return finite_json(out)
 
 
 def _write(folder: RunFolder, name: str, rows: list[dict], schema: pa.Schema) -> None:
     table = pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, folder.path(name), compression="zstd")
 
-
-def _finite(obj: Any) -> Any:
-    """NaN and infinities -> None (JSON has no NaN)."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, np.floating):
-        return _finite(float(obj))
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj

@@ -159,7 +159,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
     from learners.detector import id_metrics, read_billet_images
     from learners.detector.evaluate import decode_ids
     from learners.detector.metrics import reading_metrics
-    from twin.runfolder import RunFolder
+    from twin.runfolder import RunFolder, finite_json
 
     out = Path(out)
     RunFolder(out, overwrite=overwrite).check_target()
@@ -238,7 +238,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                 standin["detector"].save(folder.path("standin_model.twl"))
                 pq.write_table(pa.Table.from_pylist(standin["detector"].history_),
                                folder.path("standin_history.parquet"))
-            folder.write_json("metrics.json", _finite(metrics))
+            folder.write_json("metrics.json", finite_json(metrics))
             folder.write_text("report.html", build_report(metrics, det.history_,
                                                           standin["detector"].history_ if standin else None))
             if finalize is not None:
@@ -340,17 +340,6 @@ def _mean_tail(history: list[dict], n: int) -> float | None:
 def _plain(params: dict) -> dict:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()}
 
-
-def _finite(obj):
-    import math
-
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 # -- report ---------------------------------------------------------------------

@@ -97,7 +97,7 @@ def cmd_train_detector(args: argparse.Namespace) -> int:
 
         from learners.detector import DigitDetector, read_billet_images
         from learners.storage import MODEL_FILE
-        from twin.runfolder import RunFolder
+        from twin.runfolder import RunFolder, finite_json
 
         RunFolder(args.out, overwrite=args.overwrite).check_target()
         _threads(args.threads)
@@ -129,7 +129,7 @@ def cmd_train_detector(args: argparse.Namespace) -> int:
         with RunFolder(args.out, overwrite=args.overwrite) as run:
             det.save(run.path(MODEL_FILE))
             pq.write_table(pa.Table.from_pylist(det.history_), run.path("history.parquet"))
-            run.write_json("metrics.json", _finite(metrics))
+            run.write_json("metrics.json", finite_json(metrics))
         ckpt.unlink(missing_ok=True)
         sys.stdout.write(f"trained on {len(samples)} billet images for {det.step_} steps"
                          f"{f' (resumed at step {resumed_at})' if resumed_at else ''} in {seconds:.1f} s; "
@@ -147,7 +147,7 @@ def cmd_evaluate_detector(args: argparse.Namespace) -> int:
         from learners.detector import BilletIdDecoder, id_metrics, read_billet_images, reading_metrics
         from learners.detector.evaluate import decode_ids
         from learners.detector.run_schema import id_schema_of_run
-        from twin.runfolder import RunFolder
+        from twin.runfolder import RunFolder, finite_json
 
         RunFolder(args.out, overwrite=args.overwrite).check_target()
         _threads(args.threads)
@@ -167,7 +167,7 @@ def cmd_evaluate_detector(args: argparse.Namespace) -> int:
                    "seconds": time.perf_counter() - t0}
         with RunFolder(args.out, overwrite=args.overwrite) as run:
             pq.write_table(pa.Table.from_pylist(rows), run.path("readings.parquet"))
-            run.write_json("metrics.json", _finite(metrics))
+            run.write_json("metrics.json", finite_json(metrics))
         a = reading["subsets"]["all"]
         ids = metrics["ids"]["all"]
 
@@ -254,17 +254,6 @@ def _bar(total: int):
 def _plain(params: dict) -> dict:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()}
 
-
-def _finite(obj: Any) -> Any:
-    import math
-
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _f(v: Any, digits: int = 3) -> str:

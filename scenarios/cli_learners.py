@@ -237,7 +237,7 @@ def cmd_train_scalar(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     def work() -> int:
         from learners.evaluate import evaluate_learner
-        from twin.runfolder import RunFolder
+        from twin.runfolder import RunFolder, finite_json
 
         RunFolder(args.out, overwrite=args.overwrite).check_target()
         _threads(args.threads)
@@ -248,7 +248,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         with RunFolder(args.out, overwrite=args.overwrite) as run:
             pq.write_table(table, run.path("predictions.parquet"), compression="zstd")
-            run.write_json("metrics.json", _finite(metrics))
+            run.write_json("metrics.json", finite_json(metrics))
         b = metrics["binary"]
         line = (f"{metrics['cycles']} cycles: accuracy {_f(b['accuracy'])}, balanced accuracy "
                 f"{_f(b['balanced_accuracy'])}, recall of fails {_f(b['recall_fail'])}, precision of fails "
@@ -427,13 +427,13 @@ def _write_model_folder(out: Path, overwrite: bool, learner, metrics: dict, tabl
     import pyarrow.parquet as pq
 
     from learners.storage import MODEL_FILE
-    from twin.runfolder import RunFolder
+    from twin.runfolder import RunFolder, finite_json
 
     with RunFolder(out, overwrite=overwrite) as run:
         learner.save(run.path(MODEL_FILE))
         for name, table in tables.items():
             pq.write_table(table, run.path(name))
-        run.write_json("metrics.json", _finite(metrics))
+        run.write_json("metrics.json", finite_json(metrics))
     return Path(out)
 
 
@@ -454,17 +454,6 @@ def _plain(params: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
             if v is None or isinstance(v, (bool, int, float, str, list, tuple))}
 
-
-def _finite(obj: Any) -> Any:
-    import math
-
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _f(v: Any, digits: int = 3) -> str:

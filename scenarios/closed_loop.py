@@ -58,10 +58,9 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
-from scenarios.sweep_stats import finite_json
 from scenarios.synthetic_fraction_molding import FEATURES, draw_synthetic, simulate_campaign
 from twin.config import get, load_config
-from twin.runfolder import RunFolder
+from twin.runfolder import RunFolder, finite_json
 
 __all__ = ["DEFAULTS", "ARMS", "run", "time_to_recover", "rolling_flag_rate"]
 

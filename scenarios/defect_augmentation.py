@@ -50,7 +50,8 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
-from scenarios.sweep_stats import finite_json, holm, paired_test
+from scenarios.sweep_stats import holm, paired_test
+from twin.runfolder import finite_json
 
 __all__ = ["DEFAULTS", "ARMS", "run", "synthetic_counts", "make_synthetic", "train_arm"]
 
@@ -247,7 +248,7 @@ def summarize(rows: list[dict], classes: list[str], augmented: list[str]) -> lis
         s: dict = {"arm": arm, "seeds": len(sel), "synthetic_images": int(np.mean([r["synthetic_images"] for r in sel]))}
         for k in keys:
             vals = [r[k] for r in sel if r.get(k) is not None]
-            s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals) if vals else (math.nan,) * 3
+            s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals, bounds=(0.0, 1.0)) if vals else (math.nan,) * 3
         for k in ("macro_f1", "balanced_accuracy"):
             pairs = [(r[k], base[r["seed"]][k]) for r in sel if r["seed"] in base]
             if arm != "none" and len(pairs) >= 2:

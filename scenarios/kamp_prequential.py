@@ -49,11 +49,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from scenarios.kassel_calibration import REPO_ROOT, realdata_root
 from scenarios.spec import merge_spec
-from twin.runfolder import RunFolder
+from twin.runfolder import RunFolder, finite_json
 
 __all__ = ["DEFAULTS", "run", "make_learners"]
 
@@ -198,7 +196,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
             "detector_study": [{k: v for k, v in r.items() if k != "delays"} for r in study],
             "settings": {"learners": ls, "stream": st},
         }
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         rolling = pq.read_table(main / "rolling.parquet")
         spc = pq.read_table(main / "spc.parquet")
         gap = pq.read_table(main / "gap_windows.parquet")
@@ -268,16 +266,3 @@ def _study_section(study: list[dict]) -> tuple[str, str]:
                       "(before change)", "false alarms / 1000 (stationary)", "stationary streams with an alarm"),
                      rows))
 
-
-def _finite(obj):
-    import math
-
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj

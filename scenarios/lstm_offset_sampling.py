@@ -48,7 +48,7 @@ from typing import Callable
 
 from scenarios.spec import merge_spec
 from twin.config import apply_changes, load_config
-from twin.runfolder import RunFolder
+from twin.runfolder import RunFolder, finite_json
 
 __all__ = ["DEFAULTS", "DEFAULT_CONDITIONS", "ARMS", "run"]
 
@@ -190,7 +190,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
             "comparison": _comparison(results),
             "seconds": time.perf_counter() - t_start,
         }
-        folder.write_json("metrics.json", _finite(metrics))
+        folder.write_json("metrics.json", finite_json(metrics))
         folder.write_text("report.html", _report(metrics, histories))
         if finalize is not None:
             finalize(folder, metrics)
@@ -280,14 +280,3 @@ def _toml_value(v) -> str:
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(v)
 
-
-def _finite(obj):
-    import math
-
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

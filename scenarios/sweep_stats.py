@@ -1,4 +1,4 @@
-"""Shared statistics of the sweep scenarios: paired tests against a reference arm, Holm's correction, JSON.
+"""Shared statistics of the sweep scenarios: paired tests against a reference arm, Holm's correction.
 
 A sweep arm is trained and scored once per seed; the reference arm (no
 synthetic data, no augmentation) on the same seeds and splits. The paired
@@ -11,11 +11,11 @@ at the nominal level over the whole family.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
-__all__ = ["holm", "paired_test", "finite_json"]
+__all__ = ["holm", "paired_test"]
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -49,16 +49,3 @@ def paired_test(pairs: Sequence[tuple[float, float]]) -> tuple[float, float]:
         return float(d.mean()), min(1.0, 2.0 * 0.5 ** d.size)   # no spread (up to rounding): the sign test
     p = float(stats.ttest_rel(a, b).pvalue)
     return float(d.mean()), (min(1.0, 2.0 * 0.5 ** d.size) if math.isnan(p) else p)
-
-
-def finite_json(obj: Any) -> Any:
-    """``obj`` with inf/nan as None and numpy scalars as Python ones (JSON has no inf or nan)."""
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): finite_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [finite_json(v) for v in obj]
-    return obj

@@ -44,7 +44,8 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
-from scenarios.sweep_stats import finite_json, holm, paired_test
+from scenarios.sweep_stats import holm, paired_test
+from twin.runfolder import finite_json
 
 __all__ = ["DEFAULTS", "run", "arm_sizes", "train_arm"]
 
@@ -143,7 +144,9 @@ def summarize(rows: list[dict]) -> list[dict]:
                    "n_synthetic": sel[0]["n_synthetic"], "seeds": len(sel)}
         for k in keys:
             vals = [r[k] for r in sel if r.get(k) is not None]
-            s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals) if vals else (math.nan,) * 3
+            # every score is a share of the test characters except the FP count per billet (no upper bound)
+            bounds = (0.0, math.inf) if k.endswith("fp_per_billet") else (0.0, 1.0)
+            s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals, bounds=bounds) if vals else (math.nan,) * 3
         pairs = [(r["all:tp"], base[r["seed"]]["all:tp"]) for r in sel if r["seed"] in base]
         if sel[0]["fraction"] not in (None, 0.0) and len(pairs) >= 2:
             s["tp_diff"], s["tp_diff_p"] = paired_test(pairs)

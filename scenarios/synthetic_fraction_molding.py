@@ -72,10 +72,10 @@ import pyarrow.parquet as pq
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.kassel_calibration import REPO_ROOT, realdata_root
 from scenarios.spec import merge_spec
-from scenarios.sweep_stats import finite_json, holm, paired_test
+from scenarios.sweep_stats import holm, paired_test
 from twin.config import ConfigError, get, load_config
 from twin.replication_stats import mean_interval
-from twin.runfolder import RunFolder
+from twin.runfolder import RunFolder, finite_json
 
 __all__ = ["DEFAULTS", "run", "simulate_campaign", "fit_arm", "split_shots", "perturb", "draw_synthetic"]
 
@@ -389,7 +389,7 @@ def summarize_arms(rows: list[dict]) -> list[dict]:
         for k in keys:
             vals = [r[k] for r in sel if r[k] is not None]
             if len(vals) >= 1:
-                s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals)
+                s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals, bounds=(0.0, 1.0))   # all are shares
             else:
                 s[k] = s[f"{k}_lo"] = s[f"{k}_hi"] = math.nan
             pairs = [(r[k], base[r["seed"]][k]) for r in sel

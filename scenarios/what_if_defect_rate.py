@@ -55,10 +55,9 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
-from scenarios.sweep_stats import finite_json
 from twin.config import ConfigError, dump_toml, load_config
 from twin.replication_stats import mean_interval, rate_interval
-from twin.runfolder import RunFolder
+from twin.runfolder import RunFolder, finite_json
 from twin.schema import DEFECT_TYPES
 
 __all__ = ["DEFAULTS", "OBJECTIVES", "run", "build_tasks", "simulate_cell", "aggregate_cells", "best_cell",

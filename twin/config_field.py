@@ -97,6 +97,27 @@ class Issue:
         return text
 
 
+def lookup(cfg: dict, dotted_key: str) -> Any:
+    """The value at ``dotted_key`` ("setpoints.melt_temp_C") in a nested config dict, None when absent.
+
+    Cross-key checks run on configs that may be partly invalid, so a missing
+    section is "no value", never an exception.
+    """
+    node: Any = cfg
+    for part in dotted_key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float when it is a finite int or float (not a bool), else None (its own check reports it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def toml_type_name(value: Any) -> str:
     """The TOML name of a value's type, for error messages."""
     if isinstance(value, bool):

@@ -23,12 +23,11 @@ file, and the config as it stands after each event (events applied in
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from typing import Any
 
 from physics.molding.materials import MATERIALS
-from twin.config_field import Field, Issue, check_value, suggest_key
+from twin.config_field import Field, Issue, check_value, finite_number, lookup, suggest_key
 
 __all__ = [
     "Field",
@@ -264,26 +263,13 @@ def validate_cross(cfg: dict) -> list[Issue]:
     the wrong type is skipped (the per-key check reports those). Returns the
     issues found; an empty list means the config is consistent.
     """
-    issues = _cross_field_issues(lambda key: _lookup(cfg, key))
-    events = _lookup(cfg, "schedule.events")
+    issues = _cross_field_issues(lambda key: lookup(cfg, key))
+    events = lookup(cfg, "schedule.events")
     if isinstance(events, list):
         issues += _schedule_issues(cfg, events, {str(i) for i in issues})
     return issues
 
 
-def _lookup(cfg: dict, key: str) -> Any:
-    node: Any = cfg
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def _fmt(x: float) -> str:
@@ -295,7 +281,7 @@ def _cross_field_issues(get) -> list[Issue]:
     issues: list[Issue] = []
     grade = get("material.grade")
     material = MATERIALS.get(grade) if isinstance(grade, str) else None
-    melt = _num(get("setpoints.melt_temp_C"))
+    melt = finite_number(get("setpoints.melt_temp_C"))
     if material is not None and melt is not None:
         floor = material.no_flow_temp_C + MELT_MARGIN_ABOVE_NO_FLOW_K
         if melt <= floor:
@@ -306,7 +292,7 @@ def _cross_field_issues(get) -> list[Issue]:
                 f"{_fmt(material.no_flow_temp_C)} degC by more than {_fmt(MELT_MARGIN_ABOVE_NO_FLOW_K)} K",
                 f"({_fmt(floor)}, {top}] degC for {grade}",
             ))
-    mold = _num(get("setpoints.mold_temp_C"))
+    mold = finite_number(get("setpoints.mold_temp_C"))
     if material is not None and mold is not None and mold >= material.ejection_temp_C:
         bottom = _fmt(SPEC["setpoints.mold_temp_C"].min)
         issues.append(Issue(
@@ -326,7 +312,7 @@ def _cross_field_issues(get) -> list[Issue]:
 
 def _less(key: str, limit_key: str, unit: str, get, strict: bool = False) -> list[Issue]:
     """``key < limit_key`` (strict) or ``key <= limit_key``."""
-    value, limit = _num(get(key)), _num(get(limit_key))
+    value, limit = finite_number(get(key)), finite_number(get(limit_key))
     if value is None or limit is None:
         return []
     if value < limit or (not strict and value == limit):
@@ -359,7 +345,7 @@ def _schedule_issues(cfg: dict, events: list, known: set[str]) -> list[Issue]:
     state: dict[str, Any] = {}
 
     def get(key: str) -> Any:
-        return state[key] if key in state else _lookup(cfg, key)
+        return state[key] if key in state else lookup(cfg, key)
 
     for at_h, i, changes in sorted(timeline, key=lambda t: t[:2]):
         if not changes:

@@ -44,10 +44,14 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+def mean_interval(values: Sequence[float], confidence: float = 0.95, *,
+                  bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """(mean, low, high): Student-t interval of the mean of independent replications.
 
     One replication gives (value, nan, nan): there is no spread to measure.
+    ``bounds``: the range the score cannot leave (``(0, 1)`` for an accuracy
+    or a rate); the interval is cut to it. With three seeds t(2) is 4.3, and
+    an unclipped interval of an accuracy would read "-0.4 to 1.2".
     """
     v = np.asarray(values, dtype=float)
     if v.size == 0 or not np.all(np.isfinite(v)):
@@ -56,7 +60,10 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[fl
     if v.size < 2:
         return (m, math.nan, math.nan)
     half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return (m, m - half, m + half)
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, float(bounds[0])), min(hi, float(bounds[1]))
+    return (m, lo, hi)
 
 
 def rate_interval(counts: Sequence[int], totals: Sequence[int], confidence: float = 0.95) -> tuple[float, float, float]:

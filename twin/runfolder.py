@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -34,7 +35,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["RunFolder", "RunFolderExistsError", "atomic_write_bytes", "json_text"]
+import numpy as np
+
+__all__ = ["RunFolder", "RunFolderExistsError", "atomic_write_bytes", "finite_json", "json_text"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,25 @@ def json_text(obj: Any) -> str:
     NaN and infinity are rejected (they are not JSON): store None instead.
     """
     return json.dumps(obj, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False, default=_json_default) + "\n"
+
+
+def finite_json(obj: Any) -> Any:
+    """``obj`` with NaN/inf as None and numpy scalars as Python ones, ready for :func:`json_text`.
+
+    A metric that could not be computed (an AUC on a window with one class,
+    a detector's rate on an empty subset) is NaN in the code and ``null``
+    in ``metrics.json``: JSON has no NaN, and a reader should see "missing",
+    not a number.
+    """
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    return obj
 
 
 class RunFolder:

@@ -1,10 +1,8 @@
-"""Paired tests, Holm's correction and JSON cleaning shared by the sweep scenarios."""
-import math
-
+"""Paired tests and Holm's correction shared by the sweep scenarios."""
 import numpy as np
 import pytest
 
-from scenarios.sweep_stats import finite_json, holm, paired_test
+from scenarios.sweep_stats import holm, paired_test
 
 
 def test_holm_matches_the_step_down_rule():
@@ -25,6 +23,3 @@ def test_paired_test_edge_cases_and_a_real_difference():
     with pytest.raises(ValueError):
         paired_test([(1.0, 0.0)])
 
-
-def test_finite_json():
-    assert finite_json({"a": math.inf, 1: [np.float64(2.5), math.nan]}) == {"a": None, "1": [2.5, None]}

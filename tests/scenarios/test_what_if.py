@@ -101,6 +101,16 @@ def test_rate_interval_widens_with_disagreeing_replications():
     assert m == 2 and lo == pytest.approx(2 - 4.302653 / math.sqrt(3), rel=1e-5)
 
 
+def test_mean_interval_is_cut_to_the_bounds_of_a_share():
+    # three accuracies far apart: the t(2) interval runs past 0 and 1 unless cut to the range a share can take
+    m, lo, hi = mean_interval([0.05, 0.5, 0.95])
+    assert lo < 0 and hi > 1
+    mb, lob, hib = mean_interval([0.05, 0.5, 0.95], bounds=(0.0, 1.0))
+    assert (mb, lob, hib) == (m, 0.0, 1.0)
+    # inside the bounds nothing changes
+    assert mean_interval([0.4, 0.5, 0.6], bounds=(0.0, 1.0)) == mean_interval([0.4, 0.5, 0.6])
+
+
 def test_best_cell_respects_the_upper_bound():
     rows = [{"cell": 0, "scrap_rate_hi": 0.04, "good_parts_per_h": 100.0},
             {"cell": 1, "scrap_rate_hi": 0.06, "good_parts_per_h": 300.0},

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import numpy as np
 import pytest
 
-from twin.runfolder import RunFolder, RunFolderExistsError, atomic_write_bytes
+from twin.runfolder import RunFolder, RunFolderExistsError, atomic_write_bytes, finite_json, json_text
 
 
 def _siblings(path):
@@ -121,3 +122,13 @@ def test_atomic_write_bytes_replaces_and_leaves_no_temp(tmp_path):
     atomic_write_bytes(p, b"two")
     assert p.read_bytes() == b"two"
     assert os.listdir(tmp_path) == ["f.bin"]
+
+
+def test_finite_json_turns_nan_and_inf_into_null_and_numpy_into_python():
+    obj = {"a": math.inf, 1: [np.float64(2.5), math.nan, np.int64(3)], "t": (np.float32(-math.inf),)}
+    clean = finite_json(obj)
+    assert clean == {"a": None, "1": [2.5, None, 3], "t": [None]}
+    assert type(clean["1"][2]) is int
+    with pytest.raises(ValueError):
+        json_text({"auc": math.nan})       # raw NaN is refused: JSON has none
+    assert json.loads(json_text(clean)) == clean

@@ -13,11 +13,8 @@ Load it with ``twin.config.load_config(path, overrides, kind="billets")``.
 """
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from physics.billet.steel import STEELS
-from twin.config_field import Field, Issue
+from twin.config_field import Field, Issue, finite_number, lookup
 from twin.config_spec import _iso8601_with_offset, _run_id
 
 __all__ = ["SPEC", "SECTIONS", "validate_cross"]
@@ -124,32 +121,20 @@ SECTIONS: frozenset[str] = frozenset(
 )
 
 
-def _lookup(cfg: dict, key: str) -> Any:
-    node: Any = cfg
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def validate_cross(cfg: dict) -> list[Issue]:
     """Checks across keys: the core is hotter than the surface; a heat holds at least one billet per strand."""
     issues: list[Issue] = []
-    surf, core = _num(_lookup(cfg, "caster.surface_temp_at_cut_C")), _num(_lookup(cfg, "caster.core_temp_at_cut_C"))
+    surf = finite_number(lookup(cfg, "caster.surface_temp_at_cut_C"))
+    core = finite_number(lookup(cfg, "caster.core_temp_at_cut_C"))
     if surf is not None and core is not None and core < surf:
         issues.append(Issue("caster.core_temp_at_cut_C",
                             f"{core:g} degC is below the surface temperature at the cut ({surf:g} degC): "
                             "a billet cools from its surface", f">= {surf:g} degC"))
-    a, length = _num(_lookup(cfg, "caster.section_mm")), _num(_lookup(cfg, "caster.cut_length_m"))
-    heat, strands = _num(_lookup(cfg, "caster.heat_size_t")), _num(_lookup(cfg, "caster.strands"))
-    grade = _lookup(cfg, "steel.grade")
+    a, length = finite_number(lookup(cfg, "caster.section_mm")), finite_number(lookup(cfg, "caster.cut_length_m"))
+    heat, strands = finite_number(lookup(cfg, "caster.heat_size_t")), finite_number(lookup(cfg, "caster.strands"))
+    grade = lookup(cfg, "steel.grade")
     if None not in (a, length, heat, strands) and grade in STEELS and strands >= 1 and a > 0 and length > 0:
         billet_t = STEELS[grade].density_kg_m3 * (a / 1000.0) ** 2 * length / 1000.0
         per_strand = heat / billet_t / strands
