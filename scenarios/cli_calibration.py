@@ -37,6 +37,8 @@ def add_parsers(commands: argparse._SubParsersAction, add_config_args) -> None:
                      help="sweeps: Dask LocalCluster worker processes (0 = in this process); overrides [dask] workers")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="sweeps: address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    run.add_argument("--task-cache", default=None, metavar="DIR",
+                     help="sweeps: keep each finished task's result in DIR; a rerun (after a stop) resumes from them")
     run.set_defaults(handler=cmd_run)
 
 
@@ -89,7 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = None if args.no_progress else show_progress
     try:
         out = run_scenario(args.scenario, args.out, overwrite=args.overwrite, progress=progress,
-                           dask={"workers": args.workers, "scheduler": args.scheduler})
+                           dask={"workers": args.workers, "scheduler": args.scheduler,
+                                 "task_cache": args.task_cache})
     except (ScenarioError, FileNotFoundError) as exc:
         sys.stderr.write(f"twinloop: {exc}\n")
         return EXIT_USAGE

@@ -84,7 +84,7 @@ DEFAULTS: dict = {
                   "seed": 11, "vary": {"material.viscosity_factor": [0.9, 1.5], "setpoints.dosing_volume_cm3": [0.9, 1.05],
                                        "setpoints.injection_velocity_mm_s": [0.8, 3.0], "mold.vent_depth_mm": [0.1, 1.0]}},
     "learner": {"max_iter": 150, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 10, "seed": 0},
-    "dask": {"workers": 2, "scheduler": ""},
+    "dask": {"workers": 2, "scheduler": "", "task_cache": ""},
 }
 
 
@@ -169,7 +169,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         spec["dask"].update({k: v for k, v in dask.items() if v is not None})
     st, al, sy, tw = spec["stream"], spec["alarm"], spec["synthetic"], spec["twin"]
     features = list(spec["real"]["features"])
-    options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
+    options = DaskOptions.from_spec(spec["dask"])
     n0 = int(st["initial_labels"])
     RunFolder(out, overwrite=overwrite).check_target()
     with tempfile.TemporaryDirectory(prefix="twinloop-closed-") as tmp, \

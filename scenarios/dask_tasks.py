@@ -23,16 +23,37 @@ so the output is identical for 0, 1 or N workers.
 A task that raises stops the sweep: the error is re-raised here with the
 task's index and description, and the caller has written nothing yet
 (scenarios write their run folder only after every task is back).
+
+**Resuming a long sweep** (``task_cache``, ``--task-cache DIR``): each
+finished task's result is also written to that folder (pickled, under a
+hash of the task, the shared data and the task function's source file), and
+a rerun takes it from there instead of computing it again. A sweep of
+hours that is stopped (a killed job, a machine reboot, a session's end)
+goes on from the last finished task, and its output is the same as an
+uninterrupted run's, because a task's result depends only on what its key
+hashes (a file the task names by path, such as a twin config, is hashed by
+its content). The key does not see *other* code the task calls: after
+changing such code, point the sweep at a fresh folder (or empty it). The files are
+pickles: use only a cache folder you wrote yourself.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 import logging
+import os
+import pickle
+import tempfile
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["run_tasks", "task_seed", "SweepTaskError", "DaskOptions"]
+__all__ = ["run_tasks", "task_seed", "SweepTaskError", "DaskOptions", "TaskCache", "content_digest"]
+
+_log = logging.getLogger(__name__)
 
 
 class SweepTaskError(RuntimeError):
@@ -53,18 +74,72 @@ def task_seed(root_seed: int, *coords: int) -> int:
 
 
 class DaskOptions:
-    """Where tasks run: ``workers`` (0 = in-process) and an optional ``scheduler`` address."""
+    """Where tasks run: ``workers`` (0 = in-process), an optional ``scheduler`` address, an optional ``task_cache``."""
 
-    def __init__(self, workers: int = 2, scheduler: str | None = None):
+    def __init__(self, workers: int = 2, scheduler: str | None = None, task_cache: Path | str | None = None):
         if int(workers) < 0:
             raise ValueError(f"dask workers must be >= 0, got {workers}")
         self.workers = int(workers)
         self.scheduler = scheduler or None
+        self.task_cache = Path(task_cache) if task_cache else None
+
+    @classmethod
+    def from_spec(cls, section: dict) -> "DaskOptions":
+        """From a scenario's ``[dask]`` table (``workers``, ``scheduler``, ``task_cache``; "" = none)."""
+        return cls(int(section["workers"]), section.get("scheduler") or None, section.get("task_cache") or None)
 
     def describe(self) -> str:
         if self.scheduler:
             return f"dask cluster at {self.scheduler}"
         return "in-process" if self.workers == 0 else f"dask LocalCluster, {self.workers} worker process(es)"
+
+
+def content_digest(obj: Any, h: Any) -> None:
+    """Feed ``obj``'s *content* to ``h`` (a hashlib object): the same data gives the same bytes in any process.
+
+    Not ``pickle.dumps``: a pickled torch tensor carries its storage's memory
+    address, so the same image hashes differently in every process. Walks
+    dicts (keys sorted), lists, tuples, sets, dataclasses, numpy arrays and
+    torch tensors (dtype, shape, bytes) down to plain scalars; anything else
+    is pickled.
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes)):
+        h.update(repr((type(obj).__name__, obj)).encode())
+    elif isinstance(obj, np.generic):
+        h.update(repr((obj.dtype.str, obj.item())).encode())
+    elif isinstance(obj, np.ndarray) or (type(obj).__module__.startswith("torch") and hasattr(obj, "numpy")):
+        a = obj if isinstance(obj, np.ndarray) else obj.detach().cpu().numpy()
+        h.update(f"ndarray{a.dtype.str}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for k in sorted(obj, key=repr):
+            content_digest(k, h)
+            content_digest(obj[k], h)
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[" if isinstance(obj, list) else b"(")
+        for v in obj:
+            content_digest(v, h)
+        h.update(b"]")
+    elif isinstance(obj, (set, frozenset)):
+        content_digest(sorted(obj, key=repr), h)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        h.update(f"{type(obj).__module__}.{type(obj).__qualname__}".encode())
+        content_digest({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, h)
+    else:
+        h.update(pickle.dumps(obj, protocol=5))
+
+
+def _strings(obj: Any) -> set[str]:
+    """Every string value in a task (nested dicts, lists and tuples)."""
+    if isinstance(obj, str):
+        return {obj}
+    if isinstance(obj, dict):
+        return set().union(*(_strings(v) for v in obj.values()))
+    if isinstance(obj, (list, tuple)):
+        return set().union(*(_strings(v) for v in obj))
+    return set()
 
 
 def _describe(task: Any) -> str:
@@ -80,26 +155,113 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], options: DaskOptions
     ``shared``: data every task reads (arrays of a real set, a synthetic
     pool): sent to each worker once (``Client.scatter(broadcast=True)``)
     instead of inside every task; the function is then called ``fn(task, shared=shared)``.
+    With ``options.task_cache`` set, tasks finished by an earlier call are
+    read back instead of run (they count as done on the progress bar at once).
     """
     options = options or DaskOptions()
     tasks = list(tasks)
     total = len(tasks)
     if total == 0:
         return []
+    results: list = [None] * total
+    cache = TaskCache(options.task_cache, fn, shared) if options.task_cache else None
+    pending = []
+    for k, t in enumerate(tasks):
+        hit, value = cache.get(t) if cache else (False, None)
+        if hit:
+            results[k] = value
+        else:
+            pending.append(k)
+    done = total - len(pending)
+    if progress and done:
+        progress(done, total)
+
+    def finished(k: int, value: Any) -> None:
+        nonlocal done
+        results[k] = value
+        if cache:
+            cache.put(tasks[k], value)
+        done += 1
+        if progress:
+            progress(done, total)
+
+    if not pending:
+        return results
     if options.scheduler is None and options.workers == 0:
-        out = []
-        for k, t in enumerate(tasks):
+        for k in pending:
             try:
-                out.append(fn(t) if shared is None else fn(t, shared=shared))
+                value = fn(tasks[k]) if shared is None else fn(tasks[k], shared=shared)
             except Exception as exc:
-                raise SweepTaskError(f"task {k} ({_describe(t)}) failed: {type(exc).__name__}: {exc}") from exc
-            if progress:
-                progress(k + 1, total)
-        return out
-    return _run_distributed(fn, tasks, options, progress, shared)
+                raise SweepTaskError(f"task {k} ({_describe(tasks[k])}) failed: {type(exc).__name__}: {exc}") from exc
+            finished(k, value)
+    else:
+        _run_distributed(fn, tasks, pending, options, finished, shared)
+    return results
 
 
-def _run_distributed(fn, tasks: list, options: DaskOptions, progress, shared=None) -> list:
+class TaskCache:
+    """A folder of finished task results, keyed by task, shared data and task code (module docstring).
+
+    ``get(task)`` -> ``(True, result)`` or ``(False, None)``; ``put(task, result)``
+    writes atomically (a temporary name, then a rename), so a sweep killed
+    while writing leaves no half-written entry. An unreadable entry is a miss
+    (logged), and the task runs again.
+    """
+
+    def __init__(self, folder: Path | str, fn: Callable[..., Any], shared: Any = None):
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"task cache {self.folder}: cannot create the folder: {exc}") from exc
+        h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}".encode())
+        source = inspect.getsourcefile(fn)
+        if source and Path(source).is_file():
+            h.update(Path(source).read_bytes())
+        if shared is not None:
+            content_digest(shared, h)
+        self._prefix = h.digest()
+
+    def path(self, task: Any) -> Path:
+        """The entry of ``task``: ``<sha256>.pkl`` in the folder.
+
+        A string in the task that names an existing file (a twin config) is
+        keyed by the file's content too: editing the config at the same path
+        must not hand back results made with the old one.
+        """
+        h = hashlib.sha256(self._prefix)
+        content_digest(task, h)
+        for name in sorted(_strings(task)):
+            if len(name) < 4096 and os.path.isfile(name):
+                h.update(name.encode() + b"\0" + Path(name).read_bytes())
+        return self.folder / f"{h.hexdigest()}.pkl"
+
+    def get(self, task: Any) -> tuple[bool, Any]:
+        p = self.path(task)
+        if not p.is_file():
+            return False, None
+        try:
+            with p.open("rb") as fh:
+                return True, pickle.load(fh)
+        except Exception as exc:   # a truncated or foreign file: run the task again, say so
+            _log.warning("task cache %s: unreadable entry (%s: %s), running the task again", p,
+                         type(exc).__name__, exc)
+            return False, None
+
+    def put(self, task: Any, value: Any) -> None:
+        p = self.path(task)
+        fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=5)
+            os.replace(tmp, p)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _run_distributed(fn, tasks: list, pending: list[int], options: DaskOptions,
+                     finished: Callable[[int, Any], None], shared=None) -> None:
     from distributed import Client, LocalCluster, as_completed
 
     # distributed logs every worker start and stop at INFO; a sweep's user wants the progress bar, not that.
@@ -119,23 +281,18 @@ def _run_distributed(fn, tasks: list, options: DaskOptions, progress, shared=Non
     try:
         # pure=False: two identical task dicts are still two tasks (and keys never collide across sweeps).
         extra = {} if shared is None else {"shared": client.scatter(shared, broadcast=True)}
-        futures = client.map(fn, tasks, pure=False, **extra)
-        index = {f.key: k for k, f in enumerate(futures)}
-        results: list = [None] * len(tasks)
-        done = 0
+        futures = client.map(fn, [tasks[k] for k in pending], pure=False, **extra)
+        index = {f.key: k for k, f in zip(pending, futures)}
         for fut in as_completed(futures, loop=client.loop):
             k = index[fut.key]
             try:
-                results[k] = fut.result()
+                value = fut.result()
             except Exception as exc:
                 for f in futures:
                     f.cancel()
                 raise SweepTaskError(f"task {k} ({_describe(tasks[k])}) failed: "
                                      f"{type(exc).__name__}: {exc}") from exc
-            done += 1
-            if progress:
-                progress(done, len(tasks))
-        return results
+            finished(k, value)
     finally:
         client.close()
         if cluster is not None:

@@ -66,7 +66,7 @@ DEFAULTS: dict = {
     "classifier": {"arch": "resnet18", "epochs": 12, "batch_size": 32, "lr": 2e-3, "class_weights": "sqrt",
                    "seeds": [0, 1]},
     "run": {"threads": 1},
-    "dask": {"workers": 2, "scheduler": ""},
+    "dask": {"workers": 2, "scheduler": "", "task_cache": ""},
 }
 
 
@@ -188,7 +188,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         raise KeyError("defect_augmentation: [classifier] seeds needs at least 2 seeds (intervals)")
     if not 0 < float(aug["target_share"]) <= 1:
         raise KeyError("defect_augmentation: [augmentation] target_share must be in (0, 1]")
-    options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
+    options = DaskOptions.from_spec(spec["dask"])
     RunFolder(out, overwrite=overwrite).check_target()
     torch.set_num_threads(int(spec["run"]["threads"]))
     data = load_data({**spec["data"], "max_per_class": 0})

@@ -60,7 +60,7 @@ def load_scenario(path: Path | str) -> tuple[str, dict]:
 
 def run_scenario(path: Path | str, out: Path | str, *, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None, dask: dict | None = None) -> Path:
-    """Run the scenario file into ``out``. ``dask`` (``workers``, ``scheduler``; None values ignored)
+    """Run the scenario file into ``out``. ``dask`` (``workers``, ``scheduler``, ``task_cache``; None values ignored)
     overrides the file's ``[dask]`` section; it is an error for a scenario that does not run on Dask."""
     name, spec = load_scenario(path)
     module = importlib.import_module(SCENARIOS[name])
@@ -71,7 +71,7 @@ def run_scenario(path: Path | str, out: Path | str, *, overwrite: bool = False,
     kwargs = {}
     if dask and any(v is not None for v in dask.values()):
         if "dask" not in inspect.signature(module.run).parameters:
-            raise ScenarioError(f"{path}: scenario {name!r} does not run on Dask (--workers / --scheduler)")
+            raise ScenarioError(f"{path}: scenario {name!r} does not run on Dask (--workers / --scheduler / --task-cache)")
         kwargs["dask"] = dask
     try:
         return module.run(spec, Path(out), progress=progress, overwrite=overwrite, finalize=finalize, **kwargs)

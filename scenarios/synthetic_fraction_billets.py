@@ -32,6 +32,7 @@ Run: ``twinloop run scenarios/synthetic_fraction_billets.toml --out DIR``
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import tempfile
@@ -63,7 +64,7 @@ DEFAULTS: dict = {
                  "warmup_steps": 50, "sampling": "balanced", "score_threshold": 0.5, "threads": 1},
     "image": {"size_px": 192},
     "metrics": {"iou_threshold": 0.5},
-    "dask": {"workers": 2, "scheduler": ""},
+    "dask": {"workers": 2, "scheduler": "", "task_cache": ""},
 }
 
 
@@ -95,8 +96,10 @@ def _synthetic_faces(spec: dict, n: int, folder: Path) -> list:
                      *(f"{key}={_toml_value(v)}" for key, v in changes.items())]
         cfg = load_config(None, overrides, kind="billets")
         run_dir = simulate_billets(cfg, folder / f"syn{k}", billets=int(sy["billets_per_run"]))
-        # a labelled (unstamped) billet has no characters to learn from
-        faces += [f for f in read_billet_images(run_dir) if len(f.chars)]
+        # a labelled (unstamped) billet has no characters to learn from. The source names the run by its
+        # set, not by the temporary folder, so the faces (and a --task-cache key over them) are the same every run.
+        faces += [dataclasses.replace(f, source=f.source.replace(str(folder), "synthetic"))
+                  for f in read_billet_images(run_dir) if len(f.chars)]
     return faces[:n]
 
 
@@ -183,7 +186,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
     if not root:
         raise FileNotFoundError("synthetic_fraction_billets: TWINLOOP_REALDATA is not set (the real stand-in "
                                 "needs meter_digits and neu_det)")
-    options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
+    options = DaskOptions.from_spec(spec["dask"])
     RunFolder(out, overwrite=overwrite).check_target()
     size = int(spec["image"]["size_px"])
     seed = int(re_["seed"])

@@ -94,7 +94,7 @@ DEFAULTS: dict = {
               "small_real_only": True, "shuffled_label_fraction": 0.2},
     "learner": {"max_iter": 150, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 10},
     "robustness": {"noise_sd": 0.5, "offset_sd": 0.5, "time_shift_s": 0.2},
-    "dask": {"workers": 2, "scheduler": ""},
+    "dask": {"workers": 2, "scheduler": "", "task_cache": ""},
 }
 
 METRICS = ("train_accuracy", "accuracy", "balanced_accuracy", "f1_fail", "auc_fail")
@@ -279,7 +279,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
         raise KeyError("synthetic_fraction_molding: not_good_share must be in [0, 1] and fractions in [0, 10]")
     if len(sw["seeds"]) < 2:
         raise KeyError("synthetic_fraction_molding: [sweep] seeds needs at least 2 seeds (intervals)")
-    options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
+    options = DaskOptions.from_spec(spec["dask"])
     features = list(spec["real"]["features"])
     RunFolder(out, overwrite=overwrite).check_target()
     n_arms = len(sw["fractions"]) + int(bool(sw["synthetic_only"])) + int(bool(sw["small_real_only"])) + \

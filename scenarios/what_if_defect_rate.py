@@ -68,7 +68,7 @@ DEFAULTS: dict = {
     "replications": {"count": 4, "seed": 2024},
     "cost": {"material_eur_per_part": 0.12, "machine_rate_eur_per_h": 55.0},
     "objective": {"target": "good_parts_per_h", "max_scrap_rate": 0.05},
-    "dask": {"workers": 2, "scheduler": ""},
+    "dask": {"workers": 2, "scheduler": "", "task_cache": ""},
 }
 
 #: What the best setting may optimise, and in which direction.
@@ -249,7 +249,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
     if dask:
         spec["dask"].update({k: v for k, v in dask.items() if v is not None})
     _check_spec(spec, grid)
-    options = DaskOptions(int(spec["dask"]["workers"]), spec["dask"]["scheduler"] or None)
+    options = DaskOptions.from_spec(spec["dask"])
     cells, tasks = build_tasks(spec, grid)
     RunFolder(out, overwrite=overwrite).check_target()
     reps = run_tasks(simulate_cell, tasks, options, progress=progress)
