@@ -63,8 +63,8 @@ DEFAULTS: dict = {
     "augmentation": {"arms": list(ARMS), "target_share": 0.5, "cutmix": 0.5, "novel_max_iou": 0.5,
                      "rotation_deg": 30.0, "scale_min": 0.7, "scale_max": 1.3, "max_shift": 0.25,
                      "copy_paste_shift": 0.25, "blend_dilate_px": 1, "blend_feather_px": 1.0},
-    "classifier": {"arch": "resnet18", "epochs": 12, "batch_size": 32, "lr": 2e-3, "class_weights": "sqrt",
-                   "seeds": [0, 1]},
+    "classifier": {"arch": "resnet18", "epochs": 20, "batch_size": 32, "lr": 2e-3, "class_weights": "sqrt",
+                   "seeds": [0, 1, 2]},
     "run": {"threads": 1},
     "dask": {"workers": 2, "scheduler": "", "task_cache": ""},
 }
