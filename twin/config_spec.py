@@ -270,8 +270,6 @@ def validate_cross(cfg: dict) -> list[Issue]:
     return issues
 
 
-
-
 def _fmt(x: float) -> str:
     return f"{x:g}"
 

@@ -121,8 +121,6 @@ SECTIONS: frozenset[str] = frozenset(
 )
 
 
-
-
 def validate_cross(cfg: dict) -> list[Issue]:
     """Checks across keys: the core is hotter than the surface; a heat holds at least one billet per strand."""
     issues: list[Issue] = []
