@@ -23,7 +23,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-MODULES = ("curves", "simtime", "sink", "billet_render", "online", "lstm_train", "gan_train", "sweep")
+MODULES = ("curves", "simtime", "sink", "billet_render", "stamping", "online", "lstm_train", "gan_train", "sweep")
 
 
 def pin_to_one_core(cpu: int | None) -> list[int] | None:

@@ -25,6 +25,7 @@ def test_quick_benchmarks_write_finite_results(tmp_path: Path) -> None:
     assert any(n.startswith("simtime:") for n in names)
     assert any(n.startswith("sink cycles:") for n in names) and any(n.startswith("sink curves:") for n in names)
     assert any(n.startswith("sweep: dask") for n in names)
+    assert any(n.startswith("stamping:") for n in names)
     for r in results:
         assert isinstance(r["value"], float) and math.isfinite(r["value"]) and r["value"] > 0, r
         if r["baseline"] is not None:

@@ -1,7 +1,6 @@
-"""The billet stamping model: responses point the right way, determinism, input errors, speed."""
+"""The billet stamping model: responses point the right way, determinism, input errors."""
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -154,14 +153,12 @@ def test_bad_params_raise(kwargs, match):
         StampParams(**kwargs)
 
 
-def test_batch_of_1000_is_fast(model):
+def test_batch_of_1000_stamps_every_character(model):
+    # Speed of this batch is measured by `python -m benchmarks --only stamping` (a ratio, not a test).
     ids, t, force, wear, tilt, rng = population(1000, 1)
-    best = np.inf
-    for _ in range(3):
-        t0 = time.perf_counter()
-        model.stamp(ids, t, force, wear, tilt, rng)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 0.05, f"1000 billets took {best * 1e3:.1f} ms"
+    r = model.stamp(ids, t, force, wear, tilt, rng)
+    assert r.visibility.shape == (1000, 11)
+    assert np.all(np.isfinite(r.depth_mm)) and np.all(np.isfinite(r.surface_temp_C))
 
 
 def test_response_table_runs():
