@@ -165,9 +165,10 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], options: DaskOptions
         return []
     results: list = [None] * total
     cache = TaskCache(options.task_cache, fn, shared) if options.task_cache else None
+    entries = [cache.path(t) for t in tasks] if cache else []   # each key hashed once
     pending = []
-    for k, t in enumerate(tasks):
-        hit, value = cache.get(t) if cache else (False, None)
+    for k in range(total):
+        hit, value = cache.load(entries[k]) if cache else (False, None)
         if hit:
             results[k] = value
         else:
@@ -180,7 +181,7 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], options: DaskOptions
         nonlocal done
         results[k] = value
         if cache:
-            cache.put(tasks[k], value)
+            cache.store(entries[k], value)
         done += 1
         if progress:
             progress(done, total)
@@ -202,10 +203,11 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], options: DaskOptions
 class TaskCache:
     """A folder of finished task results, keyed by task, shared data and task code (module docstring).
 
-    ``get(task)`` -> ``(True, result)`` or ``(False, None)``; ``put(task, result)``
-    writes atomically (a temporary name, then a rename), so a sweep killed
-    while writing leaves no half-written entry. An unreadable entry is a miss
-    (logged), and the task runs again.
+    ``path(task)`` is the task's entry (hash it once per task);
+    ``load(entry)`` -> ``(True, result)`` or ``(False, None)``;
+    ``store(entry, result)`` writes atomically (a temporary name, then a
+    rename), so a sweep killed while writing leaves no half-written entry.
+    An unreadable entry is a miss (logged), and the task runs again.
     """
 
     def __init__(self, folder: Path | str, fn: Callable[..., Any], shared: Any = None):
@@ -236,8 +238,8 @@ class TaskCache:
                 h.update(name.encode() + b"\0" + Path(name).read_bytes())
         return self.folder / f"{h.hexdigest()}.pkl"
 
-    def get(self, task: Any) -> tuple[bool, Any]:
-        p = self.path(task)
+    def load(self, p: Path) -> tuple[bool, Any]:
+        """The entry at ``p`` (from :meth:`path`): ``(True, result)``, or ``(False, None)`` if absent or unreadable."""
         if not p.is_file():
             return False, None
         try:
@@ -248,8 +250,8 @@ class TaskCache:
                          type(exc).__name__, exc)
             return False, None
 
-    def put(self, task: Any, value: Any) -> None:
-        p = self.path(task)
+    def store(self, p: Path, value: Any) -> None:
+        """Write ``value`` to the entry ``p`` atomically."""
         fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as fh:
