@@ -40,9 +40,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from scenarios.cli_runtime import EXIT_OK, guard, set_torch_threads as _threads
 from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _pos_int
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 __all__ = ["add_train_parser", "add_evaluate_parser", "cmd_train_detector", "cmd_evaluate_detector",
            "checkpoint_path_for"]
@@ -110,7 +109,9 @@ def cmd_train_detector(args: argparse.Namespace) -> int:
         resumed_at = 0
         if args.resume and ckpt.exists():
             resumed_at = DigitDetector.load(ckpt).step_
-        bar = None if args.no_progress else _bar(args.steps)
+        from scenarios.progress import TqdmProgress
+
+        bar = None if args.no_progress else TqdmProgress(args.steps, "steps", bar_format=None)
         if bar is not None and resumed_at:
             bar(resumed_at, args.steps)
         t0 = time.perf_counter()
@@ -207,11 +208,7 @@ def _guard(work) -> int:
     from learners.storage import LearnerFileError
     from twin.runfolder import RunFolderExistsError
 
-    try:
-        return work()
-    except (LearnerInputError, LearnerFileError, RunFolderExistsError, ValueError) as exc:
-        sys.stderr.write(f"twinloop: {exc}\n")
-        return EXIT_USAGE
+    return guard(work, (LearnerInputError, LearnerFileError, RunFolderExistsError, ValueError))
 
 
 def _data_out(p: argparse.ArgumentParser) -> None:
@@ -236,19 +233,6 @@ def _paths(text: str) -> list[Path]:
     if not parts:
         raise argparse.ArgumentTypeError(f"expected run folder(s), got {text!r}")
     return [Path(t) for t in parts]
-
-
-def _threads(n: int | None) -> None:
-    if n:
-        import torch
-
-        torch.set_num_threads(int(n))
-
-
-def _bar(total: int):
-    from scenarios.progress import TqdmProgress
-
-    return TqdmProgress(total, "steps", bar_format=None)
 
 
 def _plain(params: dict) -> dict:

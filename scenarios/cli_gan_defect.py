@@ -60,9 +60,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _pos_int
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+from scenarios.cli_runtime import EXIT_OK, guard
+from scenarios.cli_runtime import set_torch_threads as _threads, torch_threads as _torch_threads
+from scenarios.cli_types import names as _names, nonneg_int as _nonneg_int, positive_int as _pos_int
 
 __all__ = ["add_train_parser", "add_sample_parser", "cmd_train_defect", "cmd_sample_defect"]
 
@@ -404,32 +404,10 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60]
 
 
-def _threads(n: int | None) -> None:
-    if n:
-        import torch
-
-        torch.set_num_threads(n)
-
-
-def _torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
-
-
 def _guard(work) -> int:
     from generative.checkpoint import CheckpointError
     from twin.runfolder import RunFolderExistsError
 
-    try:
-        return work()
-    except (CheckpointError, RunFolderExistsError, ValueError, FileNotFoundError) as exc:
-        sys.stderr.write(f"twinloop: {exc}\n")
-        return EXIT_USAGE
+    return guard(work, (CheckpointError, RunFolderExistsError, ValueError, FileNotFoundError))
 
 
-def _names(text: str) -> list[str]:
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated names")
-    return names

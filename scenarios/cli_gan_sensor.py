@@ -37,18 +37,12 @@ import sys
 import time
 from pathlib import Path
 
-from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _positive_int
+from scenarios.cli_runtime import set_torch_threads as _set_threads
+from scenarios.cli_types import names as _names, nonneg_int as _nonneg_int, positive_int as _positive_int
 
 __all__ = ["add_train_parser", "add_sample_parser", "cmd_train_sensor", "cmd_sample_sensor"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def _names(text: str) -> list[str]:
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected comma-separated channel names, got {text!r}")
-    return names
 
 
 def add_train_parser(gan_kinds: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -108,13 +102,6 @@ class _StepBar:
 
     def close(self) -> None:
         self._bar.close()
-
-
-def _set_threads(n: int | None) -> None:
-    if n:
-        import torch
-
-        torch.set_num_threads(int(n))
 
 
 def _prepare_train_out(out: Path, resume: Path | None, overwrite: bool) -> str | None:

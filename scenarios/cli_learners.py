@@ -44,9 +44,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _pos_int
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+from scenarios.cli_runtime import EXIT_OK, guard, set_torch_threads as _threads
+from scenarios.cli_types import names as _names, nonneg_int as _nonneg_int, positive_int as _pos_int
 
 __all__ = ["add_parsers", "kinds_group", "add_train_parsers", "add_evaluate_parsers", "add_watch_parser",
            "cmd_train_lstm", "cmd_train_scalar", "cmd_evaluate", "cmd_watch"]
@@ -179,7 +178,9 @@ def cmd_train_lstm(args: argparse.Namespace) -> int:
                                   num_layers=args.layers, dropout=args.dropout, epochs=args.epochs,
                                   batch_size=args.batch_size, lr=args.lr, pooling=args.pooling, seed=args.seed)
         batch, _ = read_curve_batch(args.data, CurveGrid(args.length, args.stride), args.channels)
-        bar = None if args.no_progress else _bar(args.epochs, "epochs")
+        from scenarios.progress import TqdmProgress
+
+        bar = None if args.no_progress else TqdmProgress(args.epochs, "epochs", bar_format=None)
         t0 = time.perf_counter()
         try:
             clf.fit(batch, progress=bar)
@@ -364,14 +365,8 @@ def _guard(work) -> int:
     from learners.storage import LearnerFileError
     from twin.runfolder import RunFolderExistsError
 
-    try:
-        return work()
-    except (LearnerInputError, LearnerFileError, GapInputError, RunFolderExistsError) as exc:
-        sys.stderr.write(f"twinloop: {exc}\n")
-        return EXIT_USAGE
-    except ValueError as exc:  # a bad setting (e.g. an unknown detector name)
-        sys.stderr.write(f"twinloop: {exc}\n")
-        return EXIT_USAGE
+    # ValueError: a bad setting (e.g. an unknown detector name)
+    return guard(work, (LearnerInputError, LearnerFileError, GapInputError, RunFolderExistsError, ValueError))
 
 
 def _data_out(p: argparse.ArgumentParser) -> None:
@@ -437,19 +432,6 @@ def _write_model_folder(out: Path, overwrite: bool, learner, metrics: dict, tabl
     return Path(out)
 
 
-def _threads(n: int | None) -> None:
-    if n:
-        import torch
-
-        torch.set_num_threads(int(n))
-
-
-def _bar(total: int, unit: str):
-    from scenarios.progress import TqdmProgress
-
-    return TqdmProgress(total, unit, bar_format=None)
-
-
 def _plain(params: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
             if v is None or isinstance(v, (bool, int, float, str, list, tuple))}
@@ -458,13 +440,6 @@ def _plain(params: dict) -> dict:
 
 def _f(v: Any, digits: int = 3) -> str:
     return "—" if v is None else f"{v:.{digits}f}"
-
-
-def _names(text: str) -> list[str]:
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
-    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:

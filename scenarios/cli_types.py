@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["positive_int", "nonneg_int", "positive_float"]
+__all__ = ["positive_int", "nonneg_int", "positive_float", "names"]
 
 
 def _int(text: str, minimum: int, what: str) -> int:
@@ -35,3 +35,11 @@ def positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
     return value
+
+
+def names(text: str) -> list[str]:
+    """Comma-separated names (``a,b, c``); blanks between commas are dropped, none at all is an error."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return items
