@@ -20,11 +20,21 @@ control trains on just the real part of the arm with the most synthetic
 data short of 100 % (``small_real_images``). Every arm and seed is scored on
 the same real test set: TP / MC / FN / FP per character and CB per image,
 overall and per visibility subset (well / partial / poor), at IoU >= 0.5.
+
+The stand-in's test images, like real production, hold mostly well visible
+characters, so the overall figures are dominated by the easy ones. The
+study balanced its test set instead (as many hard billets as easy ones);
+here the **balanced** figures weigh the three visibility subsets equally
+(the mean of their rates), which is what a test set with equally many
+characters of each visibility would show in expectation.
 Per arm: means and 95 % t intervals over seeds, and the paired difference
-in TP to the 0 % arm (Holm-corrected over the fractions).
+in TP (overall and balanced) to the 0 % arm, Holm-corrected over all those
+comparisons together. Over the whole sweep: the **dose trend** of each score
+in the synthetic share (:func:`scenarios.sweep_stats.dose_trend`, the seed as
+a block), the one test that every fraction arm and seed informs.
 
 Output: ``config.toml``, ``arms.parquet`` (one row per arm and seed, every
-subset's figures), ``metrics.json``, ``report.html``.
+subset's figures and the balanced ones), ``metrics.json``, ``report.html``.
 
 Run: ``twinloop run scenarios/synthetic_fraction_billets.toml --out DIR``
 (reads ``$TWINLOOP_REALDATA``; a detector per arm and seed: budget with
@@ -45,12 +55,14 @@ import pyarrow.parquet as pq
 
 from scenarios.dask_tasks import DaskOptions, run_tasks, task_seed
 from scenarios.spec import merge_spec
-from scenarios.sweep_stats import holm, paired_test
+from scenarios.sweep_stats import dose_trend, holm, paired_test
 from twin.runfolder import finite_json
 
-__all__ = ["DEFAULTS", "run", "arm_sizes", "train_arm"]
+__all__ = ["DEFAULTS", "run", "arm_sizes", "train_arm", "with_balanced", "summarize", "trends"]
 
 SUBSETS = ("all", "well", "partial", "poor")
+VISIBILITY = ("well", "partial", "poor")
+SCORES = ("tp", "mc", "fn", "fp_per_billet", "cb")
 
 DEFAULTS: dict = {
     "real": {"digits": "meter_digits/03_data_resize_all-use_for_training", "textures": "neu_det/IMAGES",
@@ -134,11 +146,32 @@ def train_arm(task: dict, shared: dict) -> dict:
     return row
 
 
+def with_balanced(row: dict) -> dict:
+    """``row`` plus ``balanced:<score>``: the mean of the well / partial / poor rates (None if a subset is empty).
+
+    Equal weight per visibility class, whatever the test set's mix: the
+    figure a test set with equally many characters of each class would give
+    in expectation (the study balanced its test set for the same reason).
+    """
+    out = dict(row)
+    for k in SCORES:
+        vals = [row.get(f"{v}:{k}") for v in VISIBILITY]
+        out[f"balanced:{k}"] = None if any(x is None for x in vals) else float(np.mean(vals))
+    return out
+
+
 def summarize(rows: list[dict]) -> list[dict]:
-    """Per arm: mean and 95 % t interval over seeds; paired TP difference to 0 % (Holm over the fractions)."""
+    """Per arm: mean and 95 % t interval over seeds; paired TP differences to 0 % (overall and balanced, Holm).
+
+    ``rows`` are :func:`with_balanced` rows. Every arm with a fraction other
+    than 0 gets ``tp_diff`` / ``tp_diff_p`` / ``tp_diff_p_holm`` (overall TP)
+    and ``balanced:tp_diff`` / ``..._p`` / ``..._p_holm``; Holm runs over all
+    of these comparisons as one family, so looking at both costs power, not
+    error rate.
+    """
     from twin.replication_stats import mean_interval
 
-    keys = [f"{s}:{k}" for s in SUBSETS for k in ("tp", "mc", "fn", "fp_per_billet", "cb")]
+    keys = [f"{s}:{k}" for s in (*SUBSETS, "balanced") for k in SCORES]
     base = {r["seed"]: r for r in rows if r["fraction"] == 0.0}
     out = []
     for arm in dict.fromkeys(r["arm"] for r in rows):
@@ -150,13 +183,39 @@ def summarize(rows: list[dict]) -> list[dict]:
             # every score is a share of the test characters except the FP count per billet (no upper bound)
             bounds = (0.0, math.inf) if k.endswith("fp_per_billet") else (0.0, 1.0)
             s[k], s[f"{k}_lo"], s[f"{k}_hi"] = mean_interval(vals, bounds=bounds) if vals else (math.nan,) * 3
-        pairs = [(r["all:tp"], base[r["seed"]]["all:tp"]) for r in sel if r["seed"] in base]
-        if sel[0]["fraction"] not in (None, 0.0) and len(pairs) >= 2:
-            s["tp_diff"], s["tp_diff_p"] = paired_test(pairs)
+        for key, name in (("all:tp", "tp_diff"), ("balanced:tp", "balanced:tp_diff")):
+            pairs = [(r[key], base[r["seed"]][key]) for r in sel
+                     if r["seed"] in base and r.get(key) is not None and base[r["seed"]].get(key) is not None]
+            if sel[0]["fraction"] not in (None, 0.0) and len(pairs) >= 2:
+                s[name], s[f"{name}_p"] = paired_test(pairs)
         out.append(s)
-    fam = [s for s in out if "tp_diff_p" in s]
-    for s, p in zip(fam, holm([s["tp_diff_p"] for s in fam])):
-        s["tp_diff_p_holm"] = p
+    family = [(s, f"{name}_p") for s in out for name in ("tp_diff", "balanced:tp_diff") if f"{name}_p" in s]
+    for (s, key), p in zip(family, holm([s[key] for s, key in family])):
+        s[f"{key}_holm"] = p
+    return out
+
+
+TREND_SCORES = ("all:tp", "balanced:tp", "all:mc", "all:fn", "all:fp_per_billet")
+
+
+def trends(rows: list[dict]) -> dict:
+    """Per score: the slope over the synthetic share (per 100 %), its 95 % interval and p, seeds as blocks.
+
+    Only the fraction arms (not the small-real control); a score some row
+    lacks is left out. Holm over the scores: they are read together.
+    """
+    frac = [r for r in rows if r["fraction"] is not None]
+    out = {}
+    for k in TREND_SCORES:
+        sel = [r for r in frac if r.get(k) is not None]
+        if len({r["fraction"] for r in sel}) < 2:
+            continue
+        try:
+            out[k] = dose_trend([r["fraction"] for r in sel], [r[k] for r in sel], [r["seed"] for r in sel])
+        except ValueError:          # too few runs for a residual degree of freedom
+            continue
+    for k, p in zip(list(out), holm([t["p"] for t in out.values()])):
+        out[k]["p_holm"] = p
     return out
 
 
@@ -206,7 +265,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                   "draw_seed": task_seed(int(s), k), "detector": spec["detector"],
                   "threads": int(spec["detector"]["threads"]), "iou": float(spec["metrics"]["iou_threshold"])}
                  for k, (name, f, n_real, n_syn) in enumerate(arms) for s in sw["seeds"]]
-        rows = run_tasks(train_arm, tasks, options, progress=progress, shared=shared)
+        rows = [with_balanced(r) for r in run_tasks(train_arm, tasks, options, progress=progress, shared=shared)]
         summary = summarize(rows)
         metrics = {"real_set": {"what": "STAND-IN, not stamped billets: real meter_digits crops (digits only) on "
                                         "real neu_det steel; visibility imposed by the compositing",
@@ -214,7 +273,7 @@ def run(spec: dict, out: Path, *, progress: Callable[[int, int], None] | None = 
                                 "crops": {"train": len(crops_tr), "test": len(crops_te)}},
                    "synthetic": {"faces": len(synthetic), "size_px": size},
                    "train_images": total, "seeds": list(sw["seeds"]), "steps": int(spec["detector"]["steps"]),
-                   "summary": summary}
+                   "summary": summary, "trend_per_100pct_synthetic": trends(rows)}
         folder.write_text("config.toml", tomli_w.dumps({"scenario": "synthetic_fraction_billets", **spec}))
         pq.write_table(pa.Table.from_pylist(rows), folder.path("arms.parquet"))
         folder.write_json("metrics.json", finite_json(metrics))
