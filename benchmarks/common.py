@@ -1,7 +1,6 @@
 """Shared pieces of the benchmarks: result records, timing, configuration."""
 from __future__ import annotations
 
-import copy
 import gc
 import math
 import time

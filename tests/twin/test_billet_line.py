@@ -8,7 +8,7 @@ import pytest
 from scenarios.cli import main
 from twin.billet_line.billet_id import is_valid, parse_billet_id
 from twin.billet_line.simulate import simulate_billets
-from twin.config import ConfigError, load_config
+from twin.config import load_config
 
 SMALL = ["render.size_px=96"]
 
