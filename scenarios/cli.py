@@ -38,16 +38,13 @@ from typing import Callable, Sequence
 
 from twin.config import ConfigError, config_hash, dump_toml, load_config
 from twin.runfolder import RunFolder, RunFolderExistsError
+from scenarios.cli_runtime import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from scenarios.cli_types import positive_float as _positive_float, positive_int as _positive_int
 
 __all__ = ["main", "build_parser"]
 
 log = logging.getLogger("twinloop")
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2  # bad arguments or bad configuration
-EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:

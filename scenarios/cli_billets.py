@@ -9,7 +9,7 @@ from pathlib import Path
 from twin.config import config_hash, load_config
 from twin.runfolder import RunFolder
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+from scenarios.cli_runtime import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 
 def add_parsers(lines: argparse._SubParsersAction, commands: argparse._SubParsersAction, add_config_args,

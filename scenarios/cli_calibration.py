@@ -8,7 +8,7 @@ from pathlib import Path
 from twin.config import load_config
 from twin.runfolder import RunFolder
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+from scenarios.cli_runtime import EXIT_OK, EXIT_USAGE
 
 
 def add_parsers(commands: argparse._SubParsersAction, add_config_args) -> None:

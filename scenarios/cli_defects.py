@@ -7,7 +7,8 @@ from pathlib import Path
 
 from twin.runfolder import RunFolder
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from scenarios.cli_runtime import EXIT_OK, EXIT_USAGE
+
 MODEL_NAME = "model.twl"
 
 

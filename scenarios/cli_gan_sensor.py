@@ -37,12 +37,10 @@ import sys
 import time
 from pathlib import Path
 
-from scenarios.cli_runtime import set_torch_threads as _set_threads
+from scenarios.cli_runtime import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, set_torch_threads as _set_threads
 from scenarios.cli_types import names as _names, nonneg_int as _nonneg_int, positive_int as _positive_int
 
 __all__ = ["add_train_parser", "add_sample_parser", "cmd_train_sensor", "cmd_sample_sensor"]
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def add_train_parser(gan_kinds: argparse._SubParsersAction) -> argparse.ArgumentParser:

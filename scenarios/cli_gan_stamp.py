@@ -32,9 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from scenarios.cli_runtime import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from scenarios.cli_types import nonneg_int as _nonneg_int, positive_int as _positive_int
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def add_train_parser(gan_kinds: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -11,9 +11,14 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-__all__ = ["EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "guard", "set_torch_threads", "torch_threads"]
+__all__ = ["EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_INTERRUPTED", "guard", "set_torch_threads",
+           "torch_threads"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+# The exit codes of every subcommand (one place, so scripts can rely on them).
+EXIT_OK = 0
+EXIT_FAILURE = 1        # the work itself failed (a task raised, a model did not train)
+EXIT_USAGE = 2          # bad arguments, configuration or input files: the message names which
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, the shell convention)
 
 
 def guard(work: Callable[[], int], user_errors: tuple[type[BaseException], ...]) -> int:

@@ -166,13 +166,13 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[Any], options: DaskOptions
     results: list = [None] * total
     cache = TaskCache(options.task_cache, fn, shared) if options.task_cache else None
     entries = [cache.path(t) for t in tasks] if cache else []   # each key hashed once
-    pending = []
-    for k in range(total):
-        hit, value = cache.load(entries[k]) if cache else (False, None)
-        if hit:
-            results[k] = value
-        else:
-            pending.append(k)
+    pending = list(range(total))
+    if cache:
+        pending = []
+        for k, entry in enumerate(entries):
+            hit, results[k] = cache.load(entry)
+            if not hit:
+                pending.append(k)
     done = total - len(pending)
     if progress and done:
         progress(done, total)

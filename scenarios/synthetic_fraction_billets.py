@@ -60,8 +60,8 @@ from twin.runfolder import finite_json
 
 __all__ = ["DEFAULTS", "run", "arm_sizes", "train_arm", "with_balanced", "summarize", "trends"]
 
-SUBSETS = ("all", "well", "partial", "poor")
 VISIBILITY = ("well", "partial", "poor")
+SUBSETS = ("all", *VISIBILITY)
 SCORES = ("tp", "mc", "fn", "fp_per_billet", "cb")
 
 DEFAULTS: dict = {
@@ -140,7 +140,7 @@ def train_arm(task: dict, shared: dict) -> dict:
            if det.history_ else math.nan}
     for s in SUBSETS:
         sub = r["subsets"].get(s) or {}
-        for k in ("tp", "mc", "fn", "fp_per_billet", "cb"):
+        for k in SCORES:
             row[f"{s}:{k}"] = sub.get(k)
         row[f"{s}:characters"] = sub.get("characters")
     return row
